@@ -1,0 +1,194 @@
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
+
+/**
+ * The v1 config contract (DESIGN.md). This file is the one source of the `Config` type:
+ * TypeBox gives both the TypeScript type and the JSON schema `validate.ts` checks against.
+ * Keys may be added, never renamed. Every object rejects unknown keys (a typo must not be
+ * silently ignored in an authorization policy).
+ */
+
+function oneOf<T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)))
+}
+
+const strict = { additionalProperties: false } as const
+const NonEmpty = Type.String({ minLength: 1 })
+/** `500ms`, `30s`, `10m`, `24h` (see duration.ts). */
+export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' })
+
+/** Algorithms a provider may accept. `none` is not representable. */
+export const ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'HS256', 'HS384', 'HS512',
+] as const
+export type Algorithm = (typeof ALGORITHMS)[number]
+
+export const MATCHERS = ['EXACT_STRING', 'BOOLEAN', 'LIST_CONTAINS'] as const
+export type ClaimMatcher = (typeof MATCHERS)[number]
+
+const SecretSource = Type.Object(
+  {
+    env: Type.Optional(NonEmpty),
+    file: Type.Optional(NonEmpty),
+    /** Used when the env var is unset; meant for demos (examples/llm-gateway.yaml). */
+    default: Type.Optional(Type.String()),
+  },
+  strict,
+)
+
+const KeyMaterial = Type.Object(
+  {
+    /** PEM public key, PEM certificate, or JWKS JSON. */
+    key: Type.Optional(NonEmpty),
+    file: Type.Optional(NonEmpty),
+  },
+  strict,
+)
+
+const Jwks = Type.Object({ local: Type.Optional(KeyMaterial) }, strict)
+
+const TokenSource = Type.Object(
+  {
+    header: Type.Optional(NonEmpty),
+    prefix: Type.Optional(Type.String()),
+    query: Type.Optional(NonEmpty),
+    cookie: Type.Optional(NonEmpty),
+  },
+  strict,
+)
+
+const Provider = Type.Object(
+  {
+    issuer: NonEmpty,
+    audiences: Type.Array(NonEmpty, { default: [] }),
+    jwks: Jwks,
+    tokenSources: Type.Optional(Type.Array(TokenSource, { minItems: 1 })),
+    algorithms: Type.Optional(Type.Array(oneOf(ALGORITHMS), { minItems: 1 })),
+    clockSkew: Type.Optional(Duration),
+    requireExpiration: Type.Optional(Type.Boolean()),
+  },
+  strict,
+)
+
+const RouteMatch = Type.Object(
+  {
+    prefix: Type.Optional(Type.String({ pattern: '^/' })),
+    path: Type.Optional(Type.String({ pattern: '^/' })),
+    regex: Type.Optional(NonEmpty),
+    methods: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+    hosts: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+    contextExtensions: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  strict,
+)
+
+/** Gloo accepts claim values as strings; YAML turns `true`/`3` into other scalars, so take them. */
+const ClaimValue = Type.Union([Type.String(), Type.Boolean(), Type.Number()])
+
+const JwtPrincipal = Type.Object(
+  {
+    claims: Type.Record(Type.String({ minLength: 1 }), ClaimValue, { minProperties: 1 }),
+    provider: Type.Optional(NonEmpty),
+    matcher: Type.Optional(oneOf(MATCHERS)),
+  },
+  strict,
+)
+
+const Principal = Type.Object({ jwtPrincipal: JwtPrincipal }, strict)
+
+/** Gloo's `permissions`: the policy only applies to requests that match. */
+const Permissions = Type.Object(
+  {
+    pathPrefix: Type.Optional(Type.String({ pattern: '^/' })),
+    methods: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+  },
+  strict,
+)
+
+const Policy = Type.Object(
+  {
+    nestedClaimDelimiter: Type.Optional(Type.String({ minLength: 1 })),
+    principals: Type.Array(Principal, { minItems: 1 }),
+    permissions: Type.Optional(Permissions),
+  },
+  strict,
+)
+
+const Rbac = Type.Object(
+  { policies: Type.Record(Type.String({ minLength: 1 }), Policy, { minProperties: 1 }) },
+  strict,
+)
+
+const UpstreamHeader = Type.Object(
+  {
+    secret: Type.Optional(NonEmpty),
+    value: Type.Optional(Type.String()),
+    claim: Type.Optional(NonEmpty),
+    prefix: Type.Optional(Type.String()),
+    /** For `claim`: splits nested paths; default `.` as Envoy's claim_to_headers. */
+    nestedClaimDelimiter: Type.Optional(Type.String()),
+  },
+  strict,
+)
+
+const Upstream = Type.Object(
+  {
+    headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), UpstreamHeader, {
+      default: {},
+    }),
+    removeHeaders: Type.Array(NonEmpty, { default: [] }),
+    /** Keep the caller's token header on the upstream request (default: removed). */
+    forwardToken: Type.Boolean({ default: false }),
+  },
+  strict,
+)
+
+const Route = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
+    match: Type.Object(RouteMatch.properties, { ...strict, default: {} }),
+    providers: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+    allowAnonymous: Type.Boolean({ default: false }),
+    rbac: Type.Optional(Rbac),
+    upstream: Type.Object(Upstream.properties, { ...strict, default: {} }),
+    /** Claims copied into dynamic_metadata besides sub and iss (dotted = nested). */
+    metadataClaims: Type.Array(NonEmpty, { default: [] }),
+  },
+  strict,
+)
+
+const Listen = Type.Object(
+  {
+    grpc: Type.String({ default: '0.0.0.0:9001', minLength: 1 }),
+    http: Type.String({ default: '0.0.0.0:9090', minLength: 1 }),
+  },
+  strict,
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    listen: Type.Object(Listen.properties, { ...strict, default: {} }),
+    secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
+      default: {},
+    }),
+    providers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Provider, {
+      default: {},
+    }),
+    routes: Type.Array(Route, { minItems: 1 }),
+  },
+  strict,
+)
+
+export type Config = Static<typeof ConfigSchema>
+export type ProviderConfig = Static<typeof Provider>
+export type RouteConfig = Static<typeof Route>
+export type RouteMatchConfig = Static<typeof RouteMatch>
+export type RbacConfig = Static<typeof Rbac>
+export type PolicyConfig = Static<typeof Policy>
+export type JwtPrincipalConfig = Static<typeof JwtPrincipal>
+export type UpstreamConfig = Static<typeof Upstream>
+export type UpstreamHeaderConfig = Static<typeof UpstreamHeader>
+export type TokenSourceConfig = Static<typeof TokenSource>
+export type SecretSourceConfig = Static<typeof SecretSource>
+export type KeyMaterialConfig = Static<typeof KeyMaterial>

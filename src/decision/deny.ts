@@ -1,0 +1,76 @@
+import { status } from '@grpc/grpc-js'
+
+/**
+ * Every reason a Check can be denied. The identifier is stable: metrics label with it,
+ * tests assert on it, logs carry it. Add a reason by adding a row to {@link DENY}.
+ */
+export type DenyReason =
+  | 'token_missing'
+  | 'token_malformed'
+  | 'signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'expiration_missing'
+  | 'issuer_unknown'
+  | 'audience_mismatch'
+  | 'alg_not_allowed'
+  | 'key_not_found'
+  | 'jwks_unavailable'
+  | 'rbac_denied'
+  | 'no_route'
+  | 'internal_error'
+
+/** `none`: no challenge; `bare`: realm only (no token sent); `invalid_token`: RFC 6750 error. */
+export type Challenge = 'none' | 'bare' | 'invalid_token'
+
+export interface DenySpec {
+  readonly http: 401 | 403
+  readonly grpc: status
+  /** Static text: never echoes the token, a claim, a secret or a library message. */
+  readonly body: string
+  readonly challenge: Challenge
+  /** RFC 6750 `error_description`, static per reason. */
+  readonly description?: string
+}
+
+const RBAC_DENIED = 'RBAC: access denied'
+
+function invalidToken(description: string): DenySpec {
+  return {
+    http: 401,
+    grpc: status.UNAUTHENTICATED,
+    body: `Jwt verification fails: ${description}`,
+    challenge: 'invalid_token',
+    description,
+  }
+}
+
+function forbidden(): DenySpec {
+  return { http: 403, grpc: status.PERMISSION_DENIED, body: RBAC_DENIED, challenge: 'none' }
+}
+
+/** The one table mapping a deny reason to what the client sees through Envoy (DESIGN.md). */
+export const DENY = Object.freeze({
+  token_missing: {
+    http: 401,
+    grpc: status.UNAUTHENTICATED,
+    body: 'Jwt is missing',
+    challenge: 'bare',
+  },
+  token_malformed: invalidToken('malformed token'),
+  signature_invalid: invalidToken('signature invalid'),
+  token_expired: invalidToken('token expired'),
+  token_not_yet_valid: invalidToken('token not yet valid'),
+  expiration_missing: invalidToken('token has no expiration'),
+  issuer_unknown: invalidToken('issuer not accepted'),
+  audience_mismatch: invalidToken('audience not allowed'),
+  alg_not_allowed: invalidToken('algorithm not allowed'),
+  key_not_found: invalidToken('no matching key'),
+  jwks_unavailable: invalidToken('jwks unavailable'),
+  rbac_denied: forbidden(),
+  no_route: forbidden(),
+  // Our own fault: fail closed with the same static 403 a policy deny gives.
+  internal_error: forbidden(),
+} as const satisfies Record<DenyReason, DenySpec>)
+
+export const DENY_REASONS = Object.freeze(Object.keys(DENY) as DenyReason[])

@@ -1,0 +1,19 @@
+/**
+ * The part of an Envoy CheckRequest that authorization reads, in one plain shape that both
+ * adapters (gRPC Check today, HTTP later) produce. Header names are lower-case; a header sent
+ * several times keeps every value, in order (Envoy's `header_map` keeps them; its `headers`
+ * map has already comma-joined them into one).
+ */
+export interface AuthRequest {
+  readonly method: string
+  readonly scheme: string
+  readonly host: string
+  /** Path as Envoy sends it, query string included. */
+  readonly path: string
+  /** Path without query string or fragment. */
+  readonly pathname: string
+  /** Raw query string without the leading `?` ('' when none). */
+  readonly query: string
+  readonly headers: ReadonlyMap<string, readonly string[]>
+  readonly contextExtensions: ReadonlyMap<string, string>
+}
