@@ -61,7 +61,9 @@ const TokenSource = Type.Object(
 const Provider = Type.Object(
   {
     issuer: NonEmpty,
-    audiences: Type.Array(NonEmpty, { default: [] }),
+    /** Empty or absent: `aud` is not checked; else one must match. (Optional rather than
+     * defaulted: TypeBox's Value.Default does not descend into Record values.) */
+    audiences: Type.Optional(Type.Array(NonEmpty)),
     jwks: Jwks,
     tokenSources: Type.Optional(Type.Array(TokenSource, { minItems: 1 })),
     algorithms: Type.Optional(Type.Array(oneOf(ALGORITHMS), { minItems: 1 })),

@@ -1,0 +1,58 @@
+import type { JWTPayload } from 'jose'
+import { allow, deny, type Decision, type DecisionMetadata } from '../decision/decision.js'
+import type { CompiledRoute, Engine } from '../engine/engine.js'
+import { readClaim } from '../rbac/claim-path.js'
+import type { AuthRequest } from '../request/auth-request.js'
+import { matchRoute } from '../routes/match.js'
+import { extractToken } from '../token/extract.js'
+import { renderUpstream } from '../upstream/render.js'
+import type { Verifier } from '../verify/compile.js'
+import { selectProvider } from '../verify/select.js'
+import { verifyToken } from '../verify/verify.js'
+
+/**
+ * The Check pipeline, in order. Each phase returns a value; only this function knows the
+ * order. Expected denials are values, not exceptions; an exception here is our fault and the
+ * caller turns it into an `internal_error` deny.
+ */
+export async function decide(engine: Engine, req: AuthRequest): Promise<Decision> {
+  // 1. Route: first match wins; none matching is a deny (default deny).
+  const route = matchRoute(engine.routes, req)
+  if (route === undefined) return deny('no_route')
+  if (route.anonymous) return allowAnonymous(engine, route)
+
+  // 2. Token: from the route's providers' sources.
+  const extracted = extractToken(route.tokenSources, req)
+  if ('reason' in extracted) return deny(extracted.reason, route.name)
+
+  // 3. Provider: by the token's (unverified) `iss`, among those the route accepts.
+  const verifier = selectProvider(route.verifiers, extracted.token)
+  if (typeof verifier === 'string') return deny(verifier, route.name)
+
+  // 4. Verification: signature, algorithm, iss/aud/exp/nbf.
+  const verified = await verifyToken(verifier, extracted.token)
+  if (!verified.ok) return deny(verified.reason, route.name)
+
+  // 5. Claim rules (Gloo rbac), precompiled, synchronous.
+  if (!route.authorizer.allows(verified.claims, verifier.name, req)) return deny('rbac_denied', route.name)
+
+  // 6. Allow: rewrite the upstream request and describe the caller.
+  const upstream = renderUpstream(route.upstream, verified.claims, engine.secrets)
+  return allow(route.name, upstream.set, upstream.remove, identity(route, verifier, verified.claims))
+}
+
+function allowAnonymous(engine: Engine, route: CompiledRoute): Decision {
+  const upstream = renderUpstream(route.upstream, undefined, engine.secrets)
+  return allow(route.name, upstream.set, upstream.remove, { route: route.name, anonymous: true })
+}
+
+function identity(route: CompiledRoute, verifier: Verifier, claims: JWTPayload): DecisionMetadata {
+  const metadata: Record<string, unknown> = { route: route.name, provider: verifier.name }
+  if (claims.iss !== undefined) metadata.iss = claims.iss
+  if (claims.sub !== undefined) metadata.sub = claims.sub
+  for (const claim of route.metadataClaims) {
+    const value = readClaim(claims, claim.path)
+    if (value !== undefined) metadata[claim.key] = value
+  }
+  return metadata
+}

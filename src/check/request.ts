@@ -1,0 +1,75 @@
+import type { CheckRequest, HttpRequest } from '../proto/types.js'
+import type { AuthRequest } from '../request/auth-request.js'
+
+const EMPTY_MAP: ReadonlyMap<string, string> = new Map()
+
+/**
+ * Reads Envoy's CheckRequest into an AuthRequest. Every field may be missing (a client may
+ * send an empty message); missing parts read as empty, which later phases deny.
+ */
+export function toAuthRequest(check: CheckRequest): AuthRequest {
+  const attributes = check.attributes
+  const http: HttpRequest = attributes?.request?.http ?? {}
+  const headers = readHeaders(http)
+  const path = http.path || first(headers, ':path')
+  const cut = indexOfAny(path, '?', '#')
+  const hash = path.indexOf('#')
+  return {
+    method: (http.method || first(headers, ':method')).toUpperCase(),
+    scheme: http.scheme || first(headers, ':scheme') || 'http',
+    host: http.host || first(headers, ':authority') || first(headers, 'host'),
+    path,
+    pathname: cut === -1 ? path : path.slice(0, cut),
+    query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
+    headers,
+    contextExtensions: readContextExtensions(attributes?.context_extensions),
+  }
+}
+
+/**
+ * Envoy sends either `headers` (names lower-cased, repeats comma-joined) or, with
+ * `encode_raw_headers`, `header_map` (raw bytes, repeats kept). Read whichever is there.
+ */
+function readHeaders(http: HttpRequest): Map<string, string[]> {
+  const headers = new Map<string, string[]>()
+  const raw = http.header_map?.headers
+  if (raw !== undefined && raw.length > 0) {
+    for (const h of raw) {
+      if (typeof h.key !== 'string') continue
+      const value = h.raw_value !== undefined && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('latin1') : (h.value ?? '')
+      addHeader(headers, h.key, value)
+    }
+    return headers
+  }
+  const map = http.headers
+  if (map !== undefined && map !== null) {
+    for (const key of Object.keys(map)) addHeader(headers, key, String(map[key]))
+  }
+  return headers
+}
+
+function addHeader(headers: Map<string, string[]>, key: string, value: string): void {
+  const name = key.toLowerCase()
+  const existing = headers.get(name)
+  if (existing === undefined) headers.set(name, [value])
+  else existing.push(value)
+}
+
+function first(headers: ReadonlyMap<string, readonly string[]>, name: string): string {
+  return headers.get(name)?.[0] ?? ''
+}
+
+function indexOfAny(text: string, a: string, b: string): number {
+  const i = text.indexOf(a)
+  const j = text.indexOf(b)
+  if (i === -1) return j
+  if (j === -1) return i
+  return Math.min(i, j)
+}
+
+function readContextExtensions(map: Readonly<Record<string, string>> | undefined | null): ReadonlyMap<string, string> {
+  if (map === undefined || map === null) return EMPTY_MAP
+  const keys = Object.keys(map)
+  if (keys.length === 0) return EMPTY_MAP
+  return new Map(keys.map((k) => [k, String(map[k])]))
+}

@@ -1,0 +1,58 @@
+import { status } from '@grpc/grpc-js'
+import type { Allow, Deny, Decision } from '../decision/decision.js'
+import { DENY, type DenySpec } from '../decision/deny.js'
+import type { CheckResponse, HeaderValueOption } from '../proto/types.js'
+import { toStruct } from '../proto/struct.js'
+import type { AuthRequest } from '../request/auth-request.js'
+
+/** envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD */
+const OVERWRITE_IF_EXISTS_OR_ADD = 2
+/** A realm longer than this is cut: it only names where the client was going. */
+const MAX_REALM_LENGTH = 256
+const TEXT_PLAIN: HeaderValueOption = header('content-type', 'text/plain')
+
+/** Maps a decision to Envoy's CheckResponse; every deny, 401 included, in `denied_response`. */
+export function toCheckResponse(decision: Decision, req: AuthRequest): CheckResponse {
+  return decision.kind === 'allow' ? okResponse(decision) : deniedResponse(decision, req)
+}
+
+function okResponse(decision: Allow): CheckResponse {
+  return {
+    status: { code: status.OK, message: '' },
+    ok_response: {
+      headers: decision.set.map((h) => header(h.name, h.value)),
+      headers_to_remove: [...decision.remove],
+    },
+    dynamic_metadata: toStruct(decision.metadata),
+  }
+}
+
+function deniedResponse(decision: Deny, req: AuthRequest): CheckResponse {
+  const spec: DenySpec = DENY[decision.reason]
+  const headers = [TEXT_PLAIN]
+  const challenge = wwwAuthenticate(spec, req)
+  if (challenge !== undefined) headers.push(header('www-authenticate', challenge))
+  return {
+    // The gRPC message carries the stable reason id only (Envoy debug logs show it).
+    status: { code: spec.grpc, message: decision.reason },
+    denied_response: { status: { code: spec.http }, headers, body: spec.body },
+  }
+}
+
+/** RFC 6750 §3 challenge; the realm is the request URL without its query (it may hold a token). */
+function wwwAuthenticate(spec: DenySpec, req: AuthRequest): string | undefined {
+  if (spec.challenge === 'none') return undefined
+  const realm = `Bearer realm="${quotable(`${req.scheme}://${req.host}${req.pathname}`)}"`
+  if (spec.challenge === 'bare') return realm
+  return `${realm}, error="invalid_token", error_description="${spec.description ?? ''}"`
+}
+
+/** Keeps a quoted-string quoted: no quote, backslash or control character from the request. */
+function quotable(text: string): string {
+  return text.replace(/["\\\0-\x1f\x7f]/g, '').slice(0, MAX_REALM_LENGTH)
+}
+
+/** Both `append: false` and `append_action`: Envoy 1.37.0 duplicated headers when `append` was unset (envoy#43310). */
+function header(key: string, value: string): HeaderValueOption {
+  return { header: { key, value }, append: { value: false }, append_action: OVERWRITE_IF_EXISTS_OR_ADD }
+}

@@ -1,0 +1,29 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { loadAuthorizationService } from '../proto/load.js'
+import { createCheckHandler, type CheckServiceDeps } from './service.js'
+
+/** 64 KiB headers + a bounded body; a larger CheckRequest is refused by grpc-js itself. */
+const MAX_CHECK_REQUEST_BYTES = 8 * 1024 * 1024
+
+export interface RunningCheckServer {
+  readonly server: Server
+  readonly port: number
+  close(): Promise<void>
+}
+
+/** Starts the gRPC server with the Check service on `address` (`host:port`; port 0 picks one). */
+export async function startCheckServer(address: string, deps: CheckServiceDeps): Promise<RunningCheckServer> {
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
+  server.addService(loadAuthorizationService(), { Check: createCheckHandler(deps) })
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))
+  })
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve())
+      }),
+  }
+}

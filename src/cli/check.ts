@@ -1,0 +1,110 @@
+import { credentials, type ServiceError } from '@grpc/grpc-js'
+import { parseArgs } from 'node:util'
+import { loadAuthorizationClient } from '../proto/load.js'
+import { fromStruct } from '../proto/struct.js'
+import type { CheckRequest, CheckResponse, HeaderValueOption } from '../proto/types.js'
+
+const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key'])
+
+/** `jwt-ext-authz check`: one real Check against a running server, printed for a human. */
+export async function runCheck(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      address: { type: 'string', default: '127.0.0.1:9001' },
+      path: { type: 'string', default: '/' },
+      method: { type: 'string', default: 'GET' },
+      host: { type: 'string', default: 'localhost:8080' },
+      scheme: { type: 'string', default: 'http' },
+      token: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      'context-extension': { type: 'string', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+      'show-secrets': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '5000' },
+    },
+  })
+  const headers: Record<string, string> = {}
+  for (const h of values.header) {
+    const colon = h.indexOf(':')
+    if (colon <= 0) throw Object.assign(new TypeError(`--header needs 'name: value', got ${h}`), { code: 'ERR_PARSE_ARGS_HEADER' })
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
+  }
+  if (values.token !== undefined) headers.authorization = `Bearer ${values.token}`
+  const request = buildRequest(values.method.toUpperCase(), values.scheme, values.host, values.path, headers, pairs(values['context-extension']))
+  let response: CheckResponse
+  try {
+    response = await sendCheck(values.address, request, Number(values.timeout))
+  } catch (err) {
+    process.stderr.write(`check failed: ${(err as ServiceError).details || (err as Error).message}\n`)
+    return 2
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(response, null, 2)}\n` : describe(response, values['show-secrets']))
+  return response.status?.code === 0 ? 0 : 1
+}
+
+function pairs(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const item of items) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw Object.assign(new TypeError(`expected key=value, got ${item}`), { code: 'ERR_PARSE_ARGS_PAIR' })
+    out[item.slice(0, eq)] = item.slice(eq + 1)
+  }
+  return out
+}
+
+function buildRequest(method: string, scheme: string, host: string, path: string, headers: Record<string, string>, contextExtensions: Record<string, string>): CheckRequest {
+  return {
+    attributes: {
+      request: {
+        http: {
+          method,
+          scheme,
+          host,
+          path,
+          protocol: 'HTTP/1.1',
+          headers: { ':method': method, ':path': path, ':authority': host, ':scheme': scheme, ...headers },
+        },
+      },
+      context_extensions: contextExtensions,
+    },
+  }
+}
+
+function sendCheck(address: string, request: CheckRequest, timeoutMs: number): Promise<CheckResponse> {
+  const Client = loadAuthorizationClient()
+  const client = new Client(address, credentials.createInsecure())
+  return new Promise<CheckResponse>((resolve, reject) => {
+    client.Check(request, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: CheckResponse) => {
+      client.close()
+      if (err) reject(err)
+      else resolve(res)
+    })
+  })
+}
+
+function describe(res: CheckResponse, showSecrets: boolean): string {
+  const lines: string[] = []
+  if (res.status?.code === 0 || res.status === undefined || res.status === null) {
+    lines.push('ALLOWED')
+    for (const h of res.ok_response?.headers ?? []) lines.push(`  set upstream header  ${formatHeader(h, showSecrets)}`)
+    for (const name of res.ok_response?.headers_to_remove ?? []) lines.push(`  remove upstream header  ${name}`)
+    if (res.dynamic_metadata) lines.push(`  dynamic_metadata  ${JSON.stringify(fromStruct(res.dynamic_metadata))}`)
+  } else {
+    const denied = res.denied_response
+    lines.push(`DENIED  HTTP ${denied?.status?.code ?? 403}  (gRPC status ${res.status.code}, reason ${res.status.message || 'unknown'})`)
+    for (const h of denied?.headers ?? []) lines.push(`  ${formatHeader(h, true)}`)
+    lines.push(`  body: ${denied?.body ?? ''}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Credentials are masked unless asked for: terminal output ends up in CI logs and tickets. */
+function formatHeader(h: HeaderValueOption, showSecrets: boolean): string {
+  const key = h.header?.key ?? ''
+  const value = h.header?.value ?? ''
+  if (showSecrets || !SENSITIVE.has(key)) return `${key}: ${value}`
+  const space = value.indexOf(' ')
+  const scheme = space > 0 && space < 10 ? value.slice(0, space + 1) : ''
+  return `${key}: ${scheme}${value.slice(scheme.length, scheme.length + 4)}… (${value.length - scheme.length} chars; --show-secrets to print)`
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path'
+import { ConfigInvalidError } from '../config/config-error.js'
+import { startCheckServer } from '../check/server.js'
+import { EngineHolder } from '../engine/holder.js'
+import { loadEngine } from '../engine/load.js'
+import { splitHostPort } from '../lib/address.js'
+import { packageRoot } from '../lib/package-root.js'
+import { startOpsServer } from '../ops/http.js'
+import { createLogger } from '../ops/log.js'
+import { createMetrics } from '../ops/metrics.js'
+
+export interface ServeOptions {
+  readonly config?: string
+  readonly grpc?: string
+  readonly http?: string
+  readonly logLevel?: string
+}
+
+/** The bundled seed-scenario config that `npm start` serves. */
+export function bundledExampleConfig(): string {
+  return join(packageRoot(), 'examples', 'llm-gateway.yaml')
+}
+
+/** Starts the Check server and the ops HTTP server; resolves when a signal has stopped them. */
+export async function serve(options: ServeOptions): Promise<number> {
+  const log = createLogger((options.logLevel ?? process.env.LOG_LEVEL ?? 'info') as 'info')
+  const configFile = options.config ?? bundledExampleConfig()
+  let engine
+  try {
+    engine = loadEngine(configFile, process.env)
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err
+    process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
+    return 1
+  }
+  const holder = new EngineHolder(engine)
+  const metrics = createMetrics()
+  const grpcAddress = options.grpc ?? engine.listen.grpc
+  const http = splitHostPort(options.http ?? engine.listen.http)
+  const check = await startCheckServer(grpcAddress, { holder, metrics, log })
+  const ops = await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: () => undefined })
+  log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
+  const grpcHost = grpcAddress.slice(0, grpcAddress.lastIndexOf(':'))
+  process.stdout.write(`jwt-ext-authz: Check on ${grpcHost}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  log.info('shutting down')
+  await Promise.all([check.close(), ops.close()])
+  return 0
+}

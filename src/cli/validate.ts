@@ -1,0 +1,18 @@
+import { ConfigInvalidError } from '../config/config-error.js'
+import { loadEngine } from '../engine/load.js'
+
+/** Loads, validates and compiles a config exactly as `serve` would; prints what is wrong. */
+export function validate(configFile: string): number {
+  try {
+    const engine = loadEngine(configFile, process.env)
+    const names = engine.routes.map((r) => r.name).join(', ')
+    process.stdout.write(
+      `${configFile}: valid (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,
+    )
+    return 0
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err
+    process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
+    return 1
+  }
+}

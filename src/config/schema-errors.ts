@@ -1,0 +1,56 @@
+import type { TSchema } from '@sinclair/typebox'
+import { Value, type ValueError } from '@sinclair/typebox/value'
+import { joinPath, type ConfigError } from './config-error.js'
+import { Duration } from './schema.js'
+
+/** Structural errors of `value` against `schema`, one per key, in the user's path notation. */
+export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
+  const byPath = new Map<string, string>()
+  for (const error of Value.Errors(schema, value)) {
+    const path = readablePath(error.path, value)
+    if (!byPath.has(path)) byPath.set(path, describe(error))
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }))
+}
+
+/** JSON pointer `/routes/1/rbac` -> `routes[1].rbac`, using the data to tell indexes from keys. */
+function readablePath(pointer: string, root: unknown): string {
+  let path = ''
+  let node: unknown = root
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (Array.isArray(node)) {
+      path = joinPath(path, Number(key))
+      node = node[Number(key)]
+    } else {
+      path = joinPath(path, key)
+      node = isRecord(node) && Object.hasOwn(node, key) ? node[key] : undefined
+    }
+  }
+  return path
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null
+}
+
+function describe(error: ValueError): string {
+  const schema = error.schema as TSchema & { anyOf?: TSchema[]; pattern?: string }
+  if (error.message === 'Unexpected property') return 'unknown key'
+  if (error.message === 'Expected required property') return 'required'
+  if (schema.pattern === Duration.pattern) return 'expected a duration like 500ms, 30s, 10m, 24h'
+  if (schema.anyOf !== undefined) {
+    const literals = schema.anyOf.map((s) => (s as { const?: unknown }).const)
+    if (literals.every((l) => typeof l === 'string')) {
+      return `expected one of ${literals.join(' | ')}`
+    }
+    return `expected ${schema.anyOf.map((s) => String(s.type)).join(' or ')}`
+  }
+  return error.message.charAt(0).toLowerCase() + error.message.slice(1)
+}
+
+/** Fills schema defaults into a copy, so the caller's data is never mutated. */
+export function withDefaults(schema: TSchema, value: unknown): unknown {
+  const copy = structuredClone(value)
+  return Value.Default(schema, copy)
+}

@@ -1,0 +1,156 @@
+import { joinPath, type ConfigError } from './config-error.js'
+import { ConfigSchema, type Config, type ProviderConfig, type RouteConfig } from './schema.js'
+import { schemaErrors, withDefaults } from './schema-errors.js'
+
+export type ValidationResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] }
+
+/**
+ * Checks raw config data against the v1 contract: first its shape (schema.ts), then what a
+ * schema cannot say (exactly-one-of keys, references between sections, unique names).
+ * Returns every error with its path. Checks that need real work (regex compilation, key
+ * parsing, reading secrets) happen when the engine is compiled and report the same way.
+ */
+export function validateConfig(raw: unknown): ValidationResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: [{ path: '', message: 'expected a mapping at the top level' }] }
+  }
+  const data = withDefaults(ConfigSchema, raw)
+  const structural = schemaErrors(ConfigSchema, data)
+  if (structural.length > 0) return { ok: false, errors: structural }
+  const config = data as Config
+  const errors = [
+    ...checkSecrets(config),
+    ...checkProviders(config),
+    ...config.routes.flatMap((route, i) => checkRoute(config, route, joinPath('routes', i))),
+    ...checkRouteNames(config.routes),
+  ]
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config }
+}
+
+function exactlyOne(obj: object, keys: readonly string[], path: string): ConfigError[] {
+  const present = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined)
+  if (present.length === 1) return []
+  const message =
+    present.length === 0
+      ? `expected exactly one of ${keys.join(' | ')}`
+      : `expected exactly one of ${keys.join(' | ')}, got ${present.join(' and ')}`
+  return [{ path, message }]
+}
+
+function checkSecrets(config: Config): ConfigError[] {
+  return Object.entries(config.secrets).flatMap(([name, source]) => {
+    const path = joinPath('secrets', name)
+    const errors = exactlyOne(source, ['env', 'file'], path)
+    if (source.default !== undefined && source.env === undefined) {
+      errors.push({ path: joinPath(path, 'default'), message: 'only allowed with env' })
+    }
+    return errors
+  })
+}
+
+function checkProviders(config: Config): ConfigError[] {
+  const errors: ConfigError[] = []
+  const issuers = new Map<string, string>()
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const path = joinPath('providers', name)
+    const other = issuers.get(provider.issuer)
+    if (other !== undefined) {
+      errors.push({
+        path: joinPath(path, 'issuer'),
+        message: `issuer already used by provider ${other}: a token is routed to its provider by iss`,
+      })
+    }
+    issuers.set(provider.issuer, name)
+    errors.push(...checkProvider(provider, path))
+  }
+  return errors
+}
+
+function checkProvider(provider: ProviderConfig, path: string): ConfigError[] {
+  const jwksPath = joinPath(path, 'jwks')
+  const errors = exactlyOne(provider.jwks, ['local'], jwksPath)
+  if (provider.jwks.local !== undefined) {
+    errors.push(...exactlyOne(provider.jwks.local, ['key', 'file'], joinPath(jwksPath, 'local')))
+  }
+  provider.tokenSources?.forEach((source, i) => {
+    const sourcePath = joinPath(joinPath(path, 'tokenSources'), i)
+    errors.push(...exactlyOne(source, ['header', 'query', 'cookie'], sourcePath))
+    if (source.prefix !== undefined && source.header === undefined) {
+      errors.push({ path: joinPath(sourcePath, 'prefix'), message: 'only allowed with header' })
+    }
+  })
+  return errors
+}
+
+function checkRoute(config: Config, route: RouteConfig, path: string): ConfigError[] {
+  const errors: ConfigError[] = []
+  const match = route.match
+  const kinds = ['prefix', 'path', 'regex'].filter((k) => match[k as keyof typeof match] !== undefined)
+  if (kinds.length > 1) {
+    errors.push({
+      path: joinPath(path, 'match'),
+      message: `expected at most one of prefix | path | regex, got ${kinds.join(' and ')}`,
+    })
+  }
+  route.providers?.forEach((name, i) => {
+    if (!Object.hasOwn(config.providers, name)) {
+      errors.push({ path: joinPath(joinPath(path, 'providers'), i), message: `unknown provider ${name}` })
+    }
+  })
+  if (!route.allowAnonymous && Object.keys(config.providers).length === 0) {
+    errors.push({ path, message: 'needs a provider (none configured) or allowAnonymous: true' })
+  }
+  errors.push(...checkPrincipalProviders(config, route, path))
+  errors.push(...checkUpstream(config, route, joinPath(path, 'upstream')))
+  return errors
+}
+
+function checkPrincipalProviders(config: Config, route: RouteConfig, path: string): ConfigError[] {
+  const errors: ConfigError[] = []
+  for (const [policyName, policy] of Object.entries(route.rbac?.policies ?? {})) {
+    const policyPath = joinPath(joinPath(joinPath(path, 'rbac'), 'policies'), policyName)
+    policy.principals.forEach((principal, i) => {
+      const provider = principal.jwtPrincipal.provider
+      if (provider !== undefined && !Object.hasOwn(config.providers, provider)) {
+        const at = joinPath(joinPath(joinPath(policyPath, 'principals'), i), 'jwtPrincipal')
+        errors.push({ path: joinPath(at, 'provider'), message: `unknown provider ${provider}` })
+      }
+    })
+  }
+  return errors
+}
+
+function checkUpstream(config: Config, route: RouteConfig, path: string): ConfigError[] {
+  const errors: ConfigError[] = []
+  for (const [name, spec] of Object.entries(route.upstream.headers)) {
+    const headerPath = joinPath(joinPath(path, 'headers'), name)
+    errors.push(...exactlyOne(spec, ['secret', 'value', 'claim'], headerPath))
+    if (spec.secret !== undefined && !Object.hasOwn(config.secrets, spec.secret)) {
+      errors.push({ path: joinPath(headerPath, 'secret'), message: `unknown secret ${spec.secret}` })
+    }
+    if (spec.prefix !== undefined && spec.value !== undefined) {
+      errors.push({ path: joinPath(headerPath, 'prefix'), message: 'not allowed with value' })
+    }
+    if (spec.nestedClaimDelimiter !== undefined && spec.claim === undefined) {
+      errors.push({ path: joinPath(headerPath, 'nestedClaimDelimiter'), message: 'only allowed with claim' })
+    }
+    if (route.allowAnonymous && spec.claim !== undefined) {
+      errors.push({ path: joinPath(headerPath, 'claim'), message: 'an anonymous route has no claims' })
+    }
+  }
+  return errors
+}
+
+function checkRouteNames(routes: readonly RouteConfig[]): ConfigError[] {
+  const seen = new Set<string>()
+  const errors: ConfigError[] = []
+  routes.forEach((route, i) => {
+    if (seen.has(route.name)) {
+      errors.push({ path: joinPath(joinPath('routes', i), 'name'), message: `duplicate route name ${route.name}` })
+    }
+    seen.add(route.name)
+  })
+  return errors
+}

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { ConfigInvalidError, joinPath, type ConfigError } from '../config/config-error.js'
+import { parseDuration } from '../config/duration.js'
+import type { Config, ProviderConfig, RouteConfig } from '../config/schema.js'
+import { loadLocalKeySet } from '../jwks/local.js'
+import { staticKeySource } from '../jwks/key-source.js'
+import { compileRbac, RbacCompileError } from '../rbac/compile.js'
+import { compileRouteMatcher } from '../routes/compile.js'
+import { loadSecrets, type SecretStore } from '../secrets/store.js'
+import { compileTokenSources, mergeTokenSources, type TokenSource } from '../token/source.js'
+import { compileUpstream } from '../upstream/compile.js'
+import { compileVerifier, type Verifier } from '../verify/compile.js'
+import type { CompiledRoute, Engine } from './engine.js'
+
+export interface EngineDeps {
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Directory of the config file: relative `file` paths resolve against it. */
+  readonly baseDir: string
+}
+
+interface CompiledProvider {
+  readonly verifier: Verifier
+  readonly tokenSources: readonly TokenSource[]
+}
+
+/**
+ * Compiles a validated config into the immutable Engine: keys imported, regexes built,
+ * claim rules and header plans compiled, secrets read. Calls each concern's compiler and
+ * nothing else; collects every error (with its path) before throwing ConfigInvalidError.
+ */
+export function compileEngine(config: Config, deps: EngineDeps): Engine {
+  const errors: ConfigError[] = []
+  const { store: secrets, errors: secretErrors } = loadSecrets(config.secrets, deps)
+  errors.push(...secretErrors)
+  const providers = new Map<string, CompiledProvider>()
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const compiled = attempt(joinPath('providers', name), errors, () => compileProvider(name, provider, deps))
+    if (compiled !== undefined) providers.set(name, compiled)
+  }
+  const routes = config.routes.map((route, i) =>
+    attempt(joinPath('routes', i), errors, () => compileRoute(route, providers, joinPath('routes', i))),
+  )
+  if (errors.length > 0) throw new ConfigInvalidError(errors)
+  return Object.freeze({
+    routes: Object.freeze(routes as CompiledRoute[]),
+    providers: new Map([...providers].map(([name, p]) => [name, p.verifier])),
+    secrets: secrets satisfies SecretStore,
+    listen: Object.freeze({ ...config.listen }),
+  })
+}
+
+/** Runs one compiler; a thrown error becomes a ConfigError at `path` (or the path it carries). */
+function attempt<T>(path: string, errors: ConfigError[], fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) errors.push(...err.errors)
+    else errors.push({ path, message: err instanceof Error ? err.message : String(err) })
+    return undefined
+  }
+}
+
+function compileProvider(name: string, provider: ProviderConfig, deps: EngineDeps): CompiledProvider {
+  const path = joinPath('providers', name)
+  const local = provider.jwks.local
+  const localPath = joinPath(joinPath(path, 'jwks'), 'local')
+  const material = local?.key ?? readKeyFile(resolve(deps.baseDir, local?.file ?? ''), joinPath(localPath, 'file'))
+  const keys = attemptOrThrow(joinPath(localPath, local?.key !== undefined ? 'key' : 'file'), () =>
+    loadLocalKeySet(material),
+  )
+  const verifier = attemptOrThrow(path, () =>
+    compileVerifier(name, provider, staticKeySource(keys), {
+      clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000,
+    }),
+  )
+  return { verifier, tokenSources: compileTokenSources(provider.tokenSources) }
+}
+
+function readKeyFile(file: string, path: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigInvalidError([{ path, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }])
+  }
+}
+
+function attemptOrThrow<T>(path: string, fn: () => T): T {
+  const errors: ConfigError[] = []
+  const value = attempt(path, errors, fn)
+  if (value === undefined) throw new ConfigInvalidError(errors)
+  return value
+}
+
+function compileRoute(route: RouteConfig, providers: ReadonlyMap<string, CompiledProvider>, path: string): CompiledRoute {
+  const accepted = (route.providers ?? [...providers.keys()]).flatMap((name) => {
+    const p = providers.get(name)
+    return p === undefined ? [] : [p]
+  })
+  const tokenSources = mergeTokenSources(accepted.map((p) => p.tokenSources))
+  const match = attemptOrThrow(joinPath(path, 'match'), () => compileRouteMatcher(route.match))
+  if (route.allowAnonymous && route.rbac !== undefined) {
+    throw new ConfigInvalidError([{ path: joinPath(path, 'rbac'), message: 'not allowed with allowAnonymous: a route without a token has no claims' }])
+  }
+  return Object.freeze({
+    name: route.name,
+    match,
+    anonymous: route.allowAnonymous,
+    tokenSources,
+    verifiers: new Map(accepted.map((p) => [p.verifier.issuer, p.verifier])),
+    authorizer: compileAuthorizer(route, path),
+    upstream: compileUpstream(route.upstream, tokenSources),
+    metadataClaims: Object.freeze(route.metadataClaims.map((key) => Object.freeze({ key, path: Object.freeze(key.split('.')) }))),
+  })
+}
+
+function compileAuthorizer(route: RouteConfig, path: string) {
+  try {
+    return compileRbac(route.rbac)
+  } catch (err) {
+    if (err instanceof RbacCompileError) {
+      throw new ConfigInvalidError([{ path: `${joinPath(path, 'rbac')}.${err.path}`, message: err.message }])
+    }
+    throw err
+  }
+}

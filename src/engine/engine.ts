@@ -1,0 +1,33 @@
+import type { SecretStore } from '../secrets/store.js'
+import type { RouteAuthorizer } from '../rbac/compile.js'
+import type { RouteMatcher } from '../routes/match.js'
+import type { TokenSource } from '../token/source.js'
+import type { UpstreamPlan } from '../upstream/plan.js'
+import type { Verifier } from '../verify/compile.js'
+
+/** A claim copied into dynamic_metadata under `key` (the path as the config wrote it). */
+export interface MetadataClaim {
+  readonly key: string
+  readonly path: readonly string[]
+}
+
+/** One route, compiled: everything the Check path needs, nothing it must parse. */
+export interface CompiledRoute {
+  readonly name: string
+  readonly match: RouteMatcher
+  readonly anonymous: boolean
+  readonly tokenSources: readonly TokenSource[]
+  /** The route's accepted providers, keyed by issuer (a token reaches its provider by `iss`). */
+  readonly verifiers: ReadonlyMap<string, Verifier>
+  readonly authorizer: RouteAuthorizer
+  readonly upstream: UpstreamPlan
+  readonly metadataClaims: readonly MetadataClaim[]
+}
+
+/** The whole compiled config. Immutable: a reload builds a new one and swaps the reference. */
+export interface Engine {
+  readonly routes: readonly CompiledRoute[]
+  readonly providers: ReadonlyMap<string, Verifier>
+  readonly secrets: SecretStore
+  readonly listen: { readonly grpc: string; readonly http: string }
+}

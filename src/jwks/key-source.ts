@@ -1,0 +1,26 @@
+import type { KeySet } from './key-set.js'
+
+export interface KeySourceStatus {
+  /** The source has keys (a remote one: fetched at least once). */
+  readonly ready: boolean
+  readonly keys: number
+}
+
+/**
+ * Where a provider's keys come from. Local keys never change; a remote or OIDC source keeps
+ * a cached set, refreshes it in the background, and may refetch on an unknown `kid`.
+ * verify.ts only calls these methods, so new sources slot in without touching it.
+ */
+export interface KeySource {
+  /** The keys in use now; undefined while a remote source has never fetched any. */
+  current(): KeySet | undefined
+  /** Asked when a token names a kid no key has; resolves to the (maybe new) keys. */
+  refresh?(reason: 'unknown_kid'): Promise<KeySet | undefined>
+  status(): KeySourceStatus
+}
+
+/** Keys from config (`jwks.local`): fixed for the life of the engine. */
+export function staticKeySource(set: KeySet): KeySource {
+  const status = Object.freeze({ ready: true, keys: set.keys.length })
+  return Object.freeze({ current: () => set, status: () => status })
+}

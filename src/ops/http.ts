@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
+
+export interface OpsHttpDeps {
+  readonly registry: Registry
+  /** Why the service is not ready, or undefined when it is. */
+  readonly notReadyReason: () => string | undefined
+}
+
+export interface RunningOpsServer {
+  readonly port: number
+  close(): Promise<void>
+}
+
+/** `/metrics`, `/healthz`, `/readyz` on their own port, with node:http (no framework needed). */
+export async function startOpsServer(host: string, port: number, deps: OpsHttpDeps): Promise<RunningOpsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end()
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
+    } else if (path === '/readyz') {
+      const reason = deps.notReadyReason()
+      res.writeHead(reason === undefined ? 200 : 503, { 'content-type': 'text/plain' }).end(`${reason ?? 'ready'}\n`)
+    } else if (path === '/metrics') {
+      deps.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': deps.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      )
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+    }
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}

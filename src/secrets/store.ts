@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { joinPath, type ConfigError } from '../config/config-error.js'
+import type { SecretSourceConfig } from '../config/schema.js'
+
+/** Secret values by name. Values are only ever placed in upstream headers, never logged. */
+export interface SecretStore {
+  /** The value of a secret the config declared (validation guarantees the name exists). */
+  value(name: string): string
+  /** Names only: safe to print. */
+  names(): readonly string[]
+}
+
+export interface SecretLoadDeps {
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Relative `file` paths resolve against the config file's directory. */
+  readonly baseDir: string
+}
+
+/** Header values must not smuggle a second header or end the header block. */
+const UNSAFE_IN_HEADER = /[\0\r\n]/
+
+/**
+ * Reads every secret once at engine compile time; a missing env var or unreadable file is a
+ * config error naming it (never the value). A new engine (reload) reads them again.
+ */
+export function loadSecrets(
+  sources: Readonly<Record<string, SecretSourceConfig>>,
+  deps: SecretLoadDeps,
+): { store: SecretStore; errors: ConfigError[] } {
+  const values = new Map<string, string>()
+  const errors: ConfigError[] = []
+  for (const [name, source] of Object.entries(sources)) {
+    const path = joinPath('secrets', name)
+    const read = readSecret(source, deps)
+    if ('error' in read) errors.push({ path, message: read.error })
+    else if (UNSAFE_IN_HEADER.test(read.value)) errors.push({ path, message: 'value contains a line break or NUL' })
+    else values.set(name, read.value)
+  }
+  const names = Object.freeze([...values.keys()])
+  const store: SecretStore = Object.freeze({
+    value: (name: string) => values.get(name) ?? '',
+    names: () => names,
+  })
+  return { store, errors }
+}
+
+function readSecret(source: SecretSourceConfig, deps: SecretLoadDeps): { value: string } | { error: string } {
+  if (source.env !== undefined) {
+    const value = deps.env[source.env] ?? source.default
+    if (value === undefined || value === '') {
+      return { error: `environment variable ${source.env} is not set` }
+    }
+    return { value }
+  }
+  const file = resolve(deps.baseDir, source.file ?? '')
+  try {
+    // Kubernetes and `echo > file` leave a trailing newline that must not reach a header.
+    return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') }
+  } catch (err) {
+    return { error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
+  }
+}
+

@@ -1,0 +1,33 @@
+import { HMAC_MIN_BYTES, type KeyEntry, type KeySet } from '../jwks/key-set.js'
+
+const CURVE_OF: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519', Ed25519: 'Ed25519' }
+
+/**
+ * Can this key verify a token signed with `alg`? HMAC algorithms take only `oct` keys long
+ * enough for them, so a public key can never be used as an HMAC secret (key confusion); a
+ * key that pins an `alg` serves only that one.
+ */
+export function algorithmFits(key: KeyEntry, alg: string): boolean {
+  if (key.alg !== undefined && key.alg !== alg) return false
+  if (alg.startsWith('HS')) return key.kty === 'oct' && (key.key as Uint8Array).length >= (HMAC_MIN_BYTES[alg] ?? Infinity)
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA'
+  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv === CURVE_OF[alg]
+  if (alg === 'EdDSA' || alg === 'Ed25519') return key.kty === 'OKP' && key.crv === 'Ed25519'
+  return false
+}
+
+/**
+ * Keys that may have signed a token, best first: with a `kid`, keys of that kid, then keys
+ * without any kid (as Envoy's jwt_authn, so a PEM key still verifies tokens that carry one);
+ * without a `kid`, every key of the right type. `exactKid` says whether a key named the kid.
+ */
+export function selectCandidates(set: KeySet, alg: string, kid: string | undefined): { keys: KeyEntry[]; exactKid: boolean } {
+  const named: KeyEntry[] = []
+  const unnamed: KeyEntry[] = []
+  for (const key of set.keys) {
+    if (!algorithmFits(key, alg)) continue
+    if (kid === undefined || key.kid === kid) named.push(key)
+    else if (key.kid === undefined) unnamed.push(key)
+  }
+  return { keys: named.concat(unnamed), exactKid: kid === undefined || named.length > 0 }
+}

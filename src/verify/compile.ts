@@ -1,0 +1,75 @@
+import type { JWTVerifyOptions } from 'jose'
+import type { ProviderConfig } from '../config/schema.js'
+import { HMAC_MIN_BYTES, KeyMaterialError, type KeyEntry } from '../jwks/key-set.js'
+import type { KeySource } from '../jwks/key-source.js'
+import { algorithmFits } from './candidates.js'
+
+/** A provider compiled for the Check path: everything verifyToken needs, built once. */
+export interface Verifier {
+  readonly name: string
+  readonly issuer: string
+  readonly audiences: readonly string[]
+  readonly algorithms: ReadonlySet<string>
+  readonly clockSkewSeconds: number
+  readonly requireExpiration: boolean
+  readonly keys: KeySource
+  /** Most keys a token without `kid` is tried against (each try is a signature check). */
+  readonly maxCandidates: number
+  /** jose options, prebuilt so a Check allocates none. */
+  readonly joseOptions: JWTVerifyOptions
+}
+
+const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'EC:P-256': ['ES256'],
+  'EC:P-384': ['ES384'],
+  'EC:P-521': ['ES512'],
+  'OKP:Ed25519': ['EdDSA', 'Ed25519'],
+  oct: Object.keys(HMAC_MIN_BYTES),
+}
+
+export interface VerifierOptions {
+  readonly clockSkewSeconds?: number
+  readonly maxCandidates?: number
+  /** Keys present at compile time, to derive and check algorithms (local keys). */
+  readonly initialKeys?: readonly KeyEntry[]
+}
+
+export function compileVerifier(name: string, provider: ProviderConfig, keys: KeySource, opts: VerifierOptions = {}): Verifier {
+  const initial = opts.initialKeys ?? keys.current()?.keys ?? []
+  const algorithms = provider.algorithms ? [...provider.algorithms] : deriveAlgorithms(initial)
+  if (provider.algorithms && initial.length > 0) {
+    const unserved = algorithms.filter((alg) => !initial.some((k) => algorithmFits(k, alg)))
+    if (unserved.length > 0) throw new KeyMaterialError(`algorithms ${unserved.join(', ')}: no key of the provider can verify them`)
+  }
+  const audiences = Object.freeze([...(provider.audiences ?? [])])
+  const clockSkewSeconds = opts.clockSkewSeconds ?? 60
+  const requireExpiration = provider.requireExpiration ?? false
+  return Object.freeze({
+    name,
+    issuer: provider.issuer,
+    audiences,
+    algorithms: new Set(algorithms),
+    clockSkewSeconds,
+    requireExpiration,
+    keys,
+    maxCandidates: opts.maxCandidates ?? 5,
+    joseOptions: Object.freeze({
+      issuer: provider.issuer,
+      audience: audiences.length > 0 ? [...audiences] : undefined,
+      algorithms,
+      clockTolerance: clockSkewSeconds,
+      requiredClaims: requireExpiration ? ['exp'] : undefined,
+    }),
+  })
+}
+
+/** What the keys can serve; a key pinning an `alg` serves only that one. Never `none`. */
+function deriveAlgorithms(keys: readonly KeyEntry[]): string[] {
+  const algs = new Set<string>()
+  for (const key of keys) {
+    if (key.alg !== undefined) algs.add(key.alg)
+    else for (const alg of BY_KEY_TYPE[key.kty === 'RSA' || key.kty === 'oct' ? key.kty : `${key.kty}:${key.crv}`] ?? []) algs.add(alg)
+  }
+  return [...algs]
+}

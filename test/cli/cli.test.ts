@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
+
+const CLI = ['--import', 'tsx', 'src/main.ts']
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
+}
+
+test('validate accepts the bundled example and lists every error of a broken config with its path', () => {
+  const ok = cli(['validate', '--config', 'examples/llm-gateway.yaml'])
+  assert.equal(ok.status, 0, ok.stderr)
+  assert.match(ok.stdout, /valid \(2 providers, 4 routes: openai, mistralai, huggingface, llm-d\)/)
+
+  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
+  const bad = join(dir, 'bad.yaml')
+  writeFileSync(bad, 'routes:\n  - name: r\n    match: { regex: "(" }\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b }, matcher: NOPE } }] } } }\n')
+  const res = cli(['validate', '--config', bad])
+  assert.equal(res.status, 1)
+  assert.match(res.stderr, /routes\[0\]\.rbac\.policies\.p\.principals\[0\]\.jwtPrincipal\.matcher: expected one of EXACT_STRING \| BOOLEAN \| LIST_CONTAINS/)
+})
+
+test('a missing secret env var without a default is a start-up error naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
+  const file = join(dir, 'c.yaml')
+  writeFileSync(file, 'secrets:\n  openai: { env: JWT_EXT_AUTHZ_TEST_UNSET_KEY }\nroutes:\n  - name: open\n    allowAnonymous: true\n')
+  const res = cli(['validate', '--config', file])
+  assert.equal(res.status, 1)
+  assert.match(res.stderr, /secrets\.openai: environment variable JWT_EXT_AUTHZ_TEST_UNSET_KEY is not set/)
+})
+
+test('serve runs the example config and check prints allow and deny decisions against it', async (t) => {
+  const server = spawn(process.execPath, [...CLI, 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--log-level', 'silent'], {
+    env: { ...process.env, OPENAI_API_KEY: 'sk-cli-test-key' },
+  })
+  t.after(() => server.kill('SIGTERM'))
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    server.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = /Check on (\S+) \(gRPC\)/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    server.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
+  })
+  const allowed = cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', '--token', ALICE_TOKEN])
+  assert.equal(allowed.status, 0, allowed.stderr)
+  assert.match(allowed.stdout, /^ALLOWED/)
+  assert.match(allowed.stdout, /authorization: Bearer sk-c… \(15 chars; --show-secrets to print\)/)
+  assert.ok(!allowed.stdout.includes('sk-cli-test-key'), 'the key is masked by default')
+  assert.match(allowed.stdout, /x-user-id: alice/)
+
+  const denied = cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', '--token', BOB_TOKEN])
+  assert.equal(denied.status, 1)
+  assert.match(denied.stdout, /DENIED {2}HTTP 403 {2}\(gRPC status 7, reason rbac_denied\)/)
+  assert.match(denied.stdout, /body: RBAC: access denied/)
+
+  const missing = cli(['check', '--address', address, '--path', '/openai', '--host', 'gw:8080'])
+  assert.equal(missing.status, 1)
+  assert.match(missing.stdout, /www-authenticate: Bearer realm="http:\/\/gw:8080\/openai"/)
+
+  const stopped = new Promise<number | null>((resolve) => server.once('exit', resolve))
+  server.kill('SIGTERM')
+  assert.equal(await stopped, 0, 'SIGTERM stops serve cleanly')
+})

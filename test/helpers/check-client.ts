@@ -1,0 +1,22 @@
+import { credentials, type ServiceError } from '@grpc/grpc-js'
+import { loadAuthorizationClient } from '../../src/proto/load.js'
+import type { CheckRequest, CheckResponse } from '../../src/proto/types.js'
+
+export interface CheckClient {
+  check(req: CheckRequest, opts?: { deadlineMs?: number }): Promise<CheckResponse>
+  close(): void
+}
+
+/** A real grpc-js client for envoy.service.auth.v3.Authorization (insecure, loopback). */
+export function createCheckClient(address: string): CheckClient {
+  const Client = loadAuthorizationClient()
+  const client = new Client(address, credentials.createInsecure())
+  return {
+    check: (req, opts) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + (opts?.deadlineMs ?? 5000)
+        client.Check(req, { deadline }, (err: ServiceError | null, res: CheckResponse) => (err ? reject(err) : resolve(res)))
+      }),
+    close: () => client.close(),
+  }
+}

@@ -1,0 +1,60 @@
+import { dirname, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { startCheckServer } from '../../src/check/server.js'
+import { parseConfigText, loadConfigFile } from '../../src/config/load.js'
+import { ConfigInvalidError } from '../../src/config/config-error.js'
+import { validateConfig } from '../../src/config/validate.js'
+import { compileEngine } from '../../src/engine/compile.js'
+import { EngineHolder } from '../../src/engine/holder.js'
+import { createLogger } from '../../src/ops/log.js'
+import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
+import { createCheckClient } from './check-client.js'
+
+export interface TestServer {
+  readonly address: string
+  readonly client: ReturnType<typeof createCheckClient>
+  readonly metrics: Metrics
+  /** Every log line the server wrote, for tests that grep the logs. */
+  readonly logLines: string[]
+  close(): Promise<void>
+}
+
+export const DEMO_ENV = Object.freeze({
+  OPENAI_API_KEY: 'sk-test-openai-0123456789',
+  MISTRAL_API_KEY: 'test-mistral-key-abcdef',
+  HF_API_TOKEN: 'hf_test_token_xyz',
+})
+
+/** Starts the real gRPC Check server on a loopback port with a config file or YAML text. */
+export async function startTestServer(config: { file: string } | { yaml: string }, env: Record<string, string> = DEMO_ENV): Promise<TestServer> {
+  const raw = 'file' in config ? loadConfigFile(config.file) : parseConfigText(config.yaml)
+  const validated = validateConfig(raw)
+  if (!validated.ok) throw new ConfigInvalidError(validated.errors)
+  const baseDir = 'file' in config ? dirname(resolve(config.file)) : process.cwd()
+  const engine = compileEngine(validated.config, { env, baseDir })
+  const logLines: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(chunk.toString())
+      done()
+    },
+  })
+  const metrics = createMetrics()
+  const server = await startCheckServer('127.0.0.1:0', {
+    holder: new EngineHolder(engine),
+    metrics,
+    log: createLogger('debug', sink),
+  })
+  const address = `127.0.0.1:${server.port}`
+  const client = createCheckClient(address)
+  return {
+    address,
+    client,
+    metrics,
+    logLines,
+    close: async () => {
+      client.close()
+      await server.close()
+    },
+  }
+}
