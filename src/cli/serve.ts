@@ -33,6 +33,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
     return 1
   }
+  for (const name of engine.secrets.defaulted()) {
+    log.warn({ secretName: name }, 'secret env var unset: using the demo default from the config')
+  }
   const holder = new EngineHolder(engine)
   const metrics = createMetrics()
   const grpcAddress = options.grpc ?? engine.listen.grpc

@@ -9,6 +9,8 @@ export interface SecretStore {
   value(name: string): string
   /** Names only: safe to print. */
   names(): readonly string[]
+  /** Secrets whose env var was unset, so their demo `default` is in use. */
+  defaulted(): readonly string[]
 }
 
 export interface SecretLoadDeps {
@@ -29,6 +31,7 @@ export function loadSecrets(
   deps: SecretLoadDeps,
 ): { store: SecretStore; errors: ConfigError[] } {
   const values = new Map<string, string>()
+  const defaulted: string[] = []
   const errors: ConfigError[] = []
   for (const [name, source] of Object.entries(sources)) {
     const path = joinPath('secrets', name)
@@ -36,11 +39,13 @@ export function loadSecrets(
     if ('error' in read) errors.push({ path, message: read.error })
     else if (UNSAFE_IN_HEADER.test(read.value)) errors.push({ path, message: 'value contains a line break or NUL' })
     else values.set(name, read.value)
+    if (source.env !== undefined && !deps.env[source.env]) defaulted.push(name)
   }
   const names = Object.freeze([...values.keys()])
   const store: SecretStore = Object.freeze({
     value: (name: string) => values.get(name) ?? '',
     names: () => names,
+    defaulted: () => defaulted,
   })
   return { store, errors }
 }

@@ -47,6 +47,11 @@ async function tryCandidates(v: Verifier, token: string, keys: readonly KeyEntry
   for (let i = 0; i < limit; i++) {
     try {
       const { payload } = await jwtVerify(token, keys[i]!.key, v.joseOptions)
+      // jose checks only that `iat` is a number; a token issued in the future (beyond the
+      // skew) comes from a wrong clock or a forger, so refuse it like an early `nbf`.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + v.clockSkewSeconds) {
+        return { ok: false, reason: 'token_not_yet_valid' }
+      }
       return { ok: true, claims: payload }
     } catch (err) {
       reason = reasonFromJoseError(err)

@@ -34,6 +34,12 @@ providers:
     clockSkew: 30s
     jwks: { local: { key: '${JSON.stringify({ keys: [{ ...keys[0], kid: undefined }] })}' } }
 routes:
+  - name: health
+    match: { path: /v1/health }
+    allowAnonymous: true
+    upstream:
+      headers:
+        x-anonymous: { value: "true" }
   - name: api
     match: { prefix: /v1 }
 `
@@ -71,6 +77,7 @@ test('a token without kid verifies against a key set of several keys', async () 
 test('expired, not-yet-valid, wrong-audience and unknown-issuer tokens are 401 with their reason', async () => {
   await assertDenied(await sign({ ...GOOD, exp: now() - 3600 }), 'token_expired')
   await assertDenied(await sign({ ...GOOD, nbf: now() + 3600 }), 'token_not_yet_valid')
+  await assertDenied(await sign({ ...GOOD, iat: now() + 3600 }), 'token_not_yet_valid')
   await assertDenied(await sign({ ...GOOD, aud: 'someone-else' }), 'audience_mismatch')
   await assertDenied(await sign({ ...GOOD, iss: 'https://evil.test' }), 'issuer_unknown')
 })
@@ -108,6 +115,13 @@ test('a token with a kid no key has is 401 no matching key', async () => {
 test('a key without kid (as from PEM) still verifies a token that names a kid, as in Envoy', async () => {
   const token = await sign({ iss: 'https://strict.test', exp: now() + 60 }, signers[0], { kid: 'rotated-2024' })
   assert.equal((await check(token)).status?.code, 0)
+})
+
+test('an allowAnonymous route needs no token and still strips a token the caller sent', async () => {
+  const res = await server.client.check(checkRequest({ path: '/v1/health', headers: { authorization: 'Bearer whatever' } }))
+  assert.equal(res.status?.code, 0)
+  assert.deepEqual(res.ok_response?.headers_to_remove, ['authorization'])
+  assert.equal(res.ok_response?.headers?.[0]?.header?.key, 'x-anonymous')
 })
 
 test('garbage in the Authorization header is 401 malformed, never an RPC error', async () => {
