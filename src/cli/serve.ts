@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { startCheckServer } from '../check/server.js'
 import { EngineHolder } from '../engine/holder.js'
-import { loadEngine } from '../engine/load.js'
+import { loadEngine, notReadyReason } from '../engine/load.js'
+import { KeySourcePool } from '../jwks/pool.js'
 import { splitHostPort } from '../lib/address.js'
 import { packageRoot } from '../lib/package-root.js'
 import { startOpsServer } from '../ops/http.js'
@@ -25,9 +26,16 @@ export function bundledExampleConfig(): string {
 export async function serve(options: ServeOptions): Promise<number> {
   const log = createLogger((options.logLevel ?? process.env.LOG_LEVEL ?? 'info') as 'info')
   const configFile = options.config ?? bundledExampleConfig()
+  const metrics = createMetrics()
+  const pool = new KeySourcePool()
   let engine
   try {
-    engine = loadEngine(configFile, process.env)
+    engine = loadEngine(configFile, {
+      env: process.env,
+      pool,
+      onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
+      warn: (msg, detail) => log.warn(detail, msg),
+    })
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
     process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
@@ -37,11 +45,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     log.warn({ secretName: name }, 'secret env var unset: using the demo default from the config')
   }
   const holder = new EngineHolder(engine)
-  const metrics = createMetrics()
+  metrics.observeKeySources(() => holder.current().keySources)
   const grpcAddress = options.grpc ?? engine.listen.grpc
   const http = splitHostPort(options.http ?? engine.listen.http)
   const check = await startCheckServer(grpcAddress, { holder, metrics, log })
-  const ops = await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: () => undefined })
+  const ops = await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: () => notReadyReason(holder.current()) })
   log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
   const grpcHost = grpcAddress.slice(0, grpcAddress.lastIndexOf(':'))
   process.stdout.write(`jwt-ext-authz: Check on ${grpcHost}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
@@ -52,5 +60,6 @@ export async function serve(options: ServeOptions): Promise<number> {
   })
   log.info('shutting down')
   await Promise.all([check.close(), ops.close()])
+  pool.clear()
   return 0
 }

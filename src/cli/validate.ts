@@ -4,7 +4,8 @@ import { loadEngine } from '../engine/load.js'
 /** Loads, validates and compiles a config exactly as `serve` would; prints what is wrong. */
 export function validate(configFile: string): number {
   try {
-    const engine = loadEngine(configFile, process.env)
+    const engine = loadEngine(configFile, { env: process.env })
+    for (const source of engine.keySources.values()) source.close?.()
     const names = engine.routes.map((r) => r.name).join(', ')
     process.stdout.write(
       `${configFile}: valid (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,

@@ -39,6 +39,7 @@ function describe(error: ValueError): string {
   if (error.message === 'Unexpected property') return 'unknown key'
   if (error.message === 'Expected required property') return 'required'
   if (schema.pattern === Duration.pattern) return 'expected a duration like 500ms, 30s, 10m, 24h'
+  if (schema.pattern?.startsWith('^https?://')) return 'expected an http:// or https:// URL'
   if (schema.anyOf !== undefined) {
     const literals = schema.anyOf.map((s) => (s as { const?: unknown }).const)
     if (literals.every((l) => typeof l === 'string')) {

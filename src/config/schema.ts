@@ -46,7 +46,29 @@ const KeyMaterial = Type.Object(
   strict,
 )
 
-const Jwks = Type.Object({ local: Type.Optional(KeyMaterial) }, strict)
+const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$' })
+
+/** Timing of a fetched key set; every field optional (defaults in jwks/remote-options.ts). */
+const FetchTiming = {
+  /** Keys are refreshed in the background before this age (default 10m). */
+  cacheDuration: Type.Optional(Duration),
+  /** One HTTP fetch may take this long (default 5s). */
+  timeout: Type.Optional(Duration),
+  /** At most one refetch on an unknown `kid` per this interval (default 30s). */
+  cooldown: Type.Optional(Duration),
+  /** Last good keys keep serving this long while the IdP fails (default 24h). */
+  maxStale: Type.Optional(Duration),
+  /** Longest a Check waits on a key fetch before denying `jwks_unavailable` (default 150ms). */
+  checkWait: Type.Optional(Duration),
+}
+
+const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming }, strict)
+const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming }, strict)
+
+const Jwks = Type.Object(
+  { local: Type.Optional(KeyMaterial), remote: Type.Optional(RemoteJwks), oidc: Type.Optional(OidcJwks) },
+  strict,
+)
 
 const TokenSource = Type.Object(
   {
@@ -194,3 +216,5 @@ export type UpstreamHeaderConfig = Static<typeof UpstreamHeader>
 export type TokenSourceConfig = Static<typeof TokenSource>
 export type SecretSourceConfig = Static<typeof SecretSource>
 export type KeyMaterialConfig = Static<typeof KeyMaterial>
+export type RemoteJwksConfig = Static<typeof RemoteJwks>
+export type OidcJwksConfig = Static<typeof OidcJwks>

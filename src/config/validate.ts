@@ -70,7 +70,7 @@ function checkProviders(config: Config): ConfigError[] {
 
 function checkProvider(provider: ProviderConfig, path: string): ConfigError[] {
   const jwksPath = joinPath(path, 'jwks')
-  const errors = exactlyOne(provider.jwks, ['local'], jwksPath)
+  const errors = exactlyOne(provider.jwks, ['local', 'remote', 'oidc'], jwksPath)
   if (provider.jwks.local !== undefined) {
     errors.push(...exactlyOne(provider.jwks.local, ['key', 'file'], joinPath(jwksPath, 'local')))
   }

@@ -4,7 +4,11 @@ import { ConfigInvalidError, joinPath, type ConfigError } from '../config/config
 import { parseDuration } from '../config/duration.js'
 import type { Config, ProviderConfig, RouteConfig } from '../config/schema.js'
 import { loadLocalKeySet } from '../jwks/local.js'
-import { staticKeySource } from '../jwks/key-source.js'
+import { staticKeySource, type KeySource } from '../jwks/key-source.js'
+import { oidcLocator } from '../jwks/oidc.js'
+import { KeySourcePool } from '../jwks/pool.js'
+import { fetchTiming } from '../jwks/remote-options.js'
+import { RemoteKeySource, type FetchOutcome } from '../jwks/remote.js'
 import { compileRbac, RbacCompileError } from '../rbac/compile.js'
 import { compileRouteMatcher } from '../routes/compile.js'
 import { loadSecrets, type SecretStore } from '../secrets/store.js'
@@ -17,10 +21,15 @@ export interface EngineDeps {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Directory of the config file: relative `file` paths resolve against it. */
   readonly baseDir: string
+  /** Fetched key sources, reused across engines; a new pool when absent. */
+  readonly pool?: KeySourcePool
+  readonly onFetch?: (provider: string, outcome: FetchOutcome) => void
+  readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
 }
 
 interface CompiledProvider {
   readonly verifier: Verifier
+  readonly keys: KeySource
   readonly tokenSources: readonly TokenSource[]
 }
 
@@ -31,11 +40,12 @@ interface CompiledProvider {
  */
 export function compileEngine(config: Config, deps: EngineDeps): Engine {
   const errors: ConfigError[] = []
+  const pooled = { ...deps, pool: deps.pool ?? new KeySourcePool() }
   const { store: secrets, errors: secretErrors } = loadSecrets(config.secrets, deps)
   errors.push(...secretErrors)
   const providers = new Map<string, CompiledProvider>()
   for (const [name, provider] of Object.entries(config.providers)) {
-    const compiled = attempt(joinPath('providers', name), errors, () => compileProvider(name, provider, deps))
+    const compiled = attempt(joinPath('providers', name), errors, () => compileProvider(name, provider, pooled))
     if (compiled !== undefined) providers.set(name, compiled)
   }
   const routes = config.routes.map((route, i) =>
@@ -45,6 +55,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
   return Object.freeze({
     routes: Object.freeze(routes as CompiledRoute[]),
     providers: new Map([...providers].map(([name, p]) => [name, p.verifier])),
+    keySources: new Map([...providers].map(([name, p]) => [name, p.keys])),
     secrets: secrets satisfies SecretStore,
     listen: Object.freeze({ ...config.listen }),
   })
@@ -61,20 +72,39 @@ function attempt<T>(path: string, errors: ConfigError[], fn: () => T): T | undef
   }
 }
 
-function compileProvider(name: string, provider: ProviderConfig, deps: EngineDeps): CompiledProvider {
+function compileProvider(name: string, provider: ProviderConfig, deps: EngineDeps & { pool: KeySourcePool }): CompiledProvider {
   const path = joinPath('providers', name)
-  const local = provider.jwks.local
-  const localPath = joinPath(joinPath(path, 'jwks'), 'local')
-  const material = local?.key ?? readKeyFile(resolve(deps.baseDir, local?.file ?? ''), joinPath(localPath, 'file'))
-  const keys = attemptOrThrow(joinPath(localPath, local?.key !== undefined ? 'key' : 'file'), () =>
-    loadLocalKeySet(material),
-  )
+  const keys = provider.jwks.local !== undefined ? localKeySource(provider, path, deps) : fetchedKeySource(name, provider, deps)
   const verifier = attemptOrThrow(path, () =>
-    compileVerifier(name, provider, staticKeySource(keys), {
-      clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000,
-    }),
+    compileVerifier(name, provider, keys, { clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000 }),
   )
-  return { verifier, tokenSources: compileTokenSources(provider.tokenSources) }
+  return { verifier, keys, tokenSources: compileTokenSources(provider.tokenSources) }
+}
+
+function localKeySource(provider: ProviderConfig, path: string, deps: EngineDeps): KeySource {
+  const local = provider.jwks.local!
+  const localPath = joinPath(joinPath(path, 'jwks'), 'local')
+  const material = local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
+  const set = attemptOrThrow(joinPath(localPath, local.key !== undefined ? 'key' : 'file'), () => loadLocalKeySet(material))
+  return staticKeySource(set)
+}
+
+/** jwks.remote or jwks.oidc: shared through the pool by URL, issuer and timing. */
+function fetchedKeySource(name: string, provider: ProviderConfig, deps: EngineDeps & { pool: KeySourcePool }): KeySource {
+  const { remote, oidc } = provider.jwks
+  const timing = fetchTiming((remote ?? oidc)!)
+  const identity = JSON.stringify([remote?.url, oidc?.issuerUrl, provider.issuer, timing])
+  const locate = remote !== undefined ? () => Promise.resolve(remote.url) : oidcLocator(oidc!.issuerUrl, provider.issuer, timing.timeoutMs)
+  return deps.pool.obtain(identity, () => {
+    const onFetch = deps.onFetch
+    return new RemoteKeySource({
+      provider: name,
+      locate,
+      timing,
+      ...(onFetch ? { onFetch: (outcome: FetchOutcome) => onFetch(name, outcome) } : {}),
+      ...(deps.warn ? { warn: deps.warn } : {}),
+    })
+  })
 }
 
 function readKeyFile(file: string, path: string): string {

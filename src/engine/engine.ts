@@ -1,3 +1,4 @@
+import type { KeySource } from '../jwks/key-source.js'
 import type { SecretStore } from '../secrets/store.js'
 import type { RouteAuthorizer } from '../rbac/compile.js'
 import type { RouteMatcher } from '../routes/match.js'
@@ -28,6 +29,8 @@ export interface CompiledRoute {
 export interface Engine {
   readonly routes: readonly CompiledRoute[]
   readonly providers: ReadonlyMap<string, Verifier>
+  /** Each provider's key source, by provider name (readiness, metrics). */
+  readonly keySources: ReadonlyMap<string, KeySource>
   readonly secrets: SecretStore
   readonly listen: { readonly grpc: string; readonly http: string }
 }

@@ -1,9 +1,15 @@
 import type { KeySet } from './key-set.js'
 
 export interface KeySourceStatus {
-  /** The source has keys (a remote one: fetched at least once). */
+  /** The source has keys it may use now. */
   readonly ready: boolean
+  /** The first fetch has finished, well or not (readiness waits for this, not for success). */
+  readonly settled: boolean
   readonly keys: number
+  /** Age of the keys in use, for remote sources. */
+  readonly ageSeconds?: number
+  /** Why the last fetch failed, if it did (safe to log: no key material). */
+  readonly lastError?: string
 }
 
 /**
@@ -17,10 +23,12 @@ export interface KeySource {
   /** Asked when a token names a kid no key has; resolves to the (maybe new) keys. */
   refresh?(reason: 'unknown_kid'): Promise<KeySet | undefined>
   status(): KeySourceStatus
+  /** Stops background work (timers); the source answers from what it has afterwards. */
+  close?(): void
 }
 
 /** Keys from config (`jwks.local`): fixed for the life of the engine. */
 export function staticKeySource(set: KeySet): KeySource {
-  const status = Object.freeze({ ready: true, keys: set.keys.length })
+  const status = Object.freeze({ ready: true, settled: true, keys: set.keys.length })
   return Object.freeze({ current: () => set, status: () => status })
 }

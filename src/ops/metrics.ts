@@ -1,10 +1,14 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { KeySource } from '../jwks/key-source.js'
 
 /** Every metric the service exports, on a registry of its own (no global state). */
 export interface Metrics {
   readonly registry: Registry
   readonly checks: Counter<'route' | 'decision' | 'reason'>
   readonly checkDuration: Histogram<'decision'>
+  readonly jwksFetches: Counter<'provider' | 'outcome'>
+  /** Tells the key gauges where to read: the engine in use. */
+  observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
 }
 
 /** Label values come from route names and the DenyReason union only, never request data. */
@@ -23,5 +27,43 @@ export function createMetrics(registry = new Registry()): Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   })
-  return { registry, checks, checkDuration }
+  const jwksFetches = new Counter({
+    name: 'jwks_fetch_total',
+    help: 'JWKS and discovery fetches, by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  })
+  let sources: () => ReadonlyMap<string, KeySource> = () => new Map()
+  new Gauge({
+    name: 'jwks_keys',
+    help: 'Verification keys in use, by provider',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [provider, source] of sources()) this.set({ provider }, source.status().keys)
+    },
+  })
+  new Gauge({
+    name: 'jwks_keys_age_seconds',
+    help: 'Age of the fetched keys in use, by provider (absent for local keys)',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [provider, source] of sources()) {
+        const age = source.status().ageSeconds
+        if (age !== undefined) this.set({ provider }, age)
+      }
+    },
+  })
+  return {
+    registry,
+    checks,
+    checkDuration,
+    jwksFetches,
+    observeKeySources: (current) => {
+      sources = current
+    },
+  }
 }

@@ -28,6 +28,8 @@ const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
   oct: Object.keys(HMAC_MIN_BYTES),
 }
 
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+
 export interface VerifierOptions {
   readonly clockSkewSeconds?: number
   readonly maxCandidates?: number
@@ -37,8 +39,11 @@ export interface VerifierOptions {
 
 export function compileVerifier(name: string, provider: ProviderConfig, keys: KeySource, opts: VerifierOptions = {}): Verifier {
   const initial = opts.initialKeys ?? keys.current()?.keys ?? []
-  const algorithms = provider.algorithms ? [...provider.algorithms] : deriveAlgorithms(initial)
-  if (provider.algorithms && initial.length > 0) {
+  const fetched = provider.jwks.local === undefined
+  // Fetched keys are unknown at compile time: allow every asymmetric algorithm and let key
+  // selection decide. Never HMAC: a secret key has no place in a published JWKS.
+  const algorithms = provider.algorithms ? [...provider.algorithms] : fetched ? [...ASYMMETRIC] : deriveAlgorithms(initial)
+  if (provider.algorithms && !fetched) {
     const unserved = algorithms.filter((alg) => !initial.some((k) => algorithmFits(k, alg)))
     if (unserved.length > 0) throw new KeyMaterialError(`algorithms ${unserved.join(', ')}: no key of the provider can verify them`)
   }

@@ -1,0 +1,29 @@
+import { FetchFailed, fetchJson } from './fetch-json.js'
+
+/**
+ * Finds the JWKS URL of an OpenID provider from `<issuerUrl>/.well-known/openid-configuration`.
+ * The document's `issuer` must equal the configured one (OpenID Connect Discovery §4.3): a
+ * provider answering for another issuer is refused. `issuerUrl` may differ from the `iss`
+ * in tokens (a cluster-internal address for the same IdP).
+ */
+export async function discoverJwksUri(issuerUrl: string, expectedIssuer: string, timeoutMs: number): Promise<string> {
+  const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`
+  const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown } | null
+  if (doc?.issuer !== expectedIssuer) {
+    throw new FetchFailed(`discovery issuer ${JSON.stringify(doc?.issuer)} does not match the configured issuer`)
+  }
+  const jwksUri = doc.jwks_uri
+  if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
+    throw new FetchFailed('discovery document has no http(s) jwks_uri')
+  }
+  return jwksUri
+}
+
+/** A `locate` function for RemoteKeySource that discovers once and remembers the answer. */
+export function oidcLocator(issuerUrl: string, expectedIssuer: string, timeoutMs: number): () => Promise<string> {
+  let found: string | undefined
+  return async () => {
+    found ??= await discoverJwksUri(issuerUrl, expectedIssuer, timeoutMs)
+    return found
+  }
+}

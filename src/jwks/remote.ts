@@ -1,0 +1,152 @@
+import { buildKeySet, type KeySet } from './key-set.js'
+import type { KeySource, KeySourceStatus } from './key-source.js'
+import { fetchJson } from './fetch-json.js'
+import type { FetchTimingMs } from './remote-options.js'
+
+export type FetchOutcome = 'success' | 'error'
+
+export interface RemoteSourceDeps {
+  /** Provider name, for logs and metrics. */
+  readonly provider: string
+  /** The JWKS URL: fixed, or found by OIDC discovery (which may fail like a fetch). */
+  readonly locate: () => Promise<string>
+  readonly timing: FetchTimingMs
+  readonly now?: () => number
+  readonly onFetch?: (outcome: FetchOutcome) => void
+  readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
+}
+
+/** A JWKS bigger than this is an attack or a mistake; the first keys are kept. */
+const MAX_KEYS = 100
+const FIRST_RETRY_MS = 1000
+const MAX_RETRY_MS = 5 * 60_000
+
+/**
+ * Keys fetched from a JWKS URL, kept fresh in the background. What users of Envoy and Istio
+ * miss most: a token signed by a newly rotated key triggers one refetch (at most one per
+ * cooldown, shared by every waiting Check: single flight), and an IdP outage keeps the last
+ * good keys serving for `maxStale` instead of failing every request. A Check never waits on
+ * a fetch longer than `checkWaitMs`; the fetch goes on for the next one.
+ */
+export class RemoteKeySource implements KeySource {
+  readonly #deps: RemoteSourceDeps
+  readonly #now: () => number
+  #set: KeySet | undefined
+  #fetchedAt = 0
+  /** Only refetches for unknown kids are cooled down; scheduled fetches do not count. */
+  #lastKidRefetch = Number.NEGATIVE_INFINITY
+  #inflight: Promise<void> | undefined
+  #failures = 0
+  #settled = false
+  #lastError: string | undefined
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  /** Settles when the first fetch has finished, well or not. */
+  readonly firstAttempt: Promise<void>
+
+  constructor(deps: RemoteSourceDeps) {
+    this.#deps = deps
+    this.#now = deps.now ?? Date.now
+    this.firstAttempt = this.#startFetch()
+  }
+
+  current(): KeySet | undefined {
+    if (this.#set === undefined) return undefined
+    // Past maxStale the keys may have been revoked long ago: never fail open on them.
+    return this.#now() - this.#fetchedAt > this.#deps.timing.maxStaleMs ? undefined : this.#set
+  }
+
+  refresh(): Promise<KeySet | undefined> {
+    if (this.#inflight === undefined) {
+      const now = this.#now()
+      if (now - this.#lastKidRefetch < this.#deps.timing.cooldownMs) return Promise.resolve(this.current())
+      this.#lastKidRefetch = now
+      this.#startFetch()
+    }
+    return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs).then(() => this.current())
+  }
+
+  status(): KeySourceStatus {
+    const set = this.current()
+    return {
+      ready: set !== undefined,
+      settled: this.#settled,
+      keys: set?.keys.length ?? 0,
+      ...(this.#set === undefined ? {} : { ageSeconds: (this.#now() - this.#fetchedAt) / 1000 }),
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+    }
+  }
+
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#timer)
+  }
+
+  #startFetch(): Promise<void> {
+    clearTimeout(this.#timer)
+    const attempt = this.#fetchKeys().then(
+      (set) => this.#succeeded(set),
+      (err: unknown) => this.#failed(err),
+    )
+    this.#inflight = attempt.finally(() => {
+      this.#inflight = undefined
+      this.#settled = true
+      this.#schedule()
+    })
+    return this.#inflight
+  }
+
+  async #fetchKeys(): Promise<KeySet> {
+    const url = await this.#deps.locate()
+    const jwks = await fetchJson(url, this.#deps.timing.timeoutMs)
+    const keys = (jwks as { keys?: unknown } | null)?.keys
+    if (Array.isArray(keys) && keys.length > MAX_KEYS) {
+      this.#warn('jwks has too many keys; using the first ones', { keys: keys.length, kept: MAX_KEYS })
+      return buildKeySet({ keys: keys.slice(0, MAX_KEYS) }, (why) => this.#warn(why, {}))
+    }
+    return buildKeySet(jwks, (why) => this.#warn(why, {}))
+  }
+
+  #succeeded(set: KeySet): void {
+    this.#set = set
+    this.#fetchedAt = this.#now()
+    this.#failures = 0
+    this.#lastError = undefined
+    this.#deps.onFetch?.('success')
+  }
+
+  /** Keeps the last good keys (stale-if-error); the next try backs off. */
+  #failed(err: unknown): void {
+    this.#failures++
+    this.#lastError = err instanceof Error ? err.message : 'fetch failed'
+    this.#deps.onFetch?.('error')
+    this.#warn('jwks fetch failed; keeping the last good keys', { error: this.#lastError, failures: this.#failures })
+  }
+
+  #schedule(): void {
+    if (this.#closed) return
+    const { cacheMs } = this.#deps.timing
+    const delay =
+      this.#failures === 0
+        ? Math.max(cacheMs * 0.8, 1000)
+        : Math.min(FIRST_RETRY_MS * 2 ** (this.#failures - 1), MAX_RETRY_MS, Math.max(cacheMs, FIRST_RETRY_MS))
+    this.#timer = setTimeout(() => void this.#startFetch(), delay)
+    this.#timer.unref()
+  }
+
+  #warn(msg: string, detail: Readonly<Record<string, unknown>>): void {
+    this.#deps.warn?.(msg, { provider: this.#deps.provider, ...detail })
+  }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    p.then(done, done)
+  })
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import type { ProviderConfig } from '../../src/config/schema.js'
+import { fetchTiming } from '../../src/jwks/remote-options.js'
+import { RemoteKeySource } from '../../src/jwks/remote.js'
+import { oidcLocator } from '../../src/jwks/oidc.js'
+import { compileVerifier } from '../../src/verify/compile.js'
+import { verifyToken } from '../../src/verify/verify.js'
+import { JwksServer } from '../helpers/jwks-server.js'
+
+const ISSUER = 'https://idp.test/realms/llm'
+const servers: JwksServer[] = []
+const sources: RemoteKeySource[] = []
+after(async () => {
+  for (const s of sources) s.close()
+  await Promise.all(servers.map((s) => s.close()))
+})
+
+interface Signer {
+  kid: string
+  privateKey: CryptoKey
+  jwk: JWK
+}
+
+async function signer(kid: string): Promise<Signer> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } }
+}
+
+function token(s: Signer, kid: string | undefined = s.kid): Promise<string> {
+  return new SignJWT({ sub: 'svc' })
+    .setProtectedHeader(kid === undefined ? { alg: 'RS256' } : { alg: 'RS256', kid })
+    .setIssuer(ISSUER)
+    .setExpirationTime('5m')
+    .sign(s.privateKey)
+}
+
+async function setup(keys: JWK[], timing: Partial<Record<'cacheDuration' | 'cooldown' | 'timeout' | 'checkWait' | 'maxStale', string>> = {}) {
+  const server = await new JwksServer().start()
+  servers.push(server)
+  server.keys = keys
+  const source = new RemoteKeySource({ provider: 'idp', locate: async () => server.jwksUrl, timing: fetchTiming(timing) })
+  sources.push(source)
+  await source.firstAttempt
+  const provider = { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig
+  return { server, source, verifier: compileVerifier('idp', provider, source) }
+}
+
+test('keys are fetched at start and a token signed by them verifies', async () => {
+  const a = await signer('a')
+  const { server, source, verifier } = await setup([a.jwk])
+  assert.equal(server.jwksHits, 1)
+  assert.deepEqual(source.status(), { ready: true, settled: true, keys: 1, ageSeconds: source.status().ageSeconds })
+  const res = await verifyToken(verifier, await token(a))
+  assert.ok(res.ok && res.claims.sub === 'svc')
+  assert.equal(server.jwksHits, 1, 'known kid: no refetch')
+})
+
+test('a token signed by a newly rotated key verifies right away, with one extra fetch', async () => {
+  const [a, b] = [await signer('a'), await signer('b')]
+  const { server, verifier } = await setup([a.jwk], { cooldown: '30s' })
+  server.keys = [a.jwk, b.jwk]
+  const res = await verifyToken(verifier, await token(b))
+  assert.equal(res.ok, true)
+  assert.equal(server.jwksHits, 2)
+  const c = await signer('c')
+  server.keys = [b.jwk, c.jwk]
+  assert.deepEqual(await verifyToken(verifier, await token(c)), { ok: false, reason: 'key_not_found' }, 'a second rotation within the cooldown waits for it')
+  assert.equal(server.jwksHits, 2)
+})
+
+test('1,000 tokens with random unknown kids within a cooldown cause at most one fetch', async () => {
+  const a = await signer('a')
+  const { server, verifier } = await setup([a.jwk], { cooldown: '30s' })
+  const forged = await Promise.all(Array.from({ length: 1000 }, (_, i) => token(a, `random-${i}-${Math.random()}`)))
+  const results = await Promise.all(forged.map((t) => verifyToken(verifier, t)))
+  assert.ok(results.every((r) => !r.ok && r.reason === 'key_not_found'))
+  assert.equal(server.jwksHits, 2, 'start-up fetch + one shared refetch')
+  for (const t of forged.slice(0, 100)) await verifyToken(verifier, t)
+  assert.equal(server.jwksHits, 2, 'sequential floods are cooled down too')
+})
+
+test('when the IdP goes down, valid tokens keep working on the last good keys', async () => {
+  const a = await signer('a')
+  const { server, source, verifier } = await setup([a.jwk], { cacheDuration: '1s' })
+  server.behaviour = 'error500'
+  await sleep(1300)
+  assert.ok(server.jwksHits >= 2, 'the background refresh ran and failed')
+  assert.equal(source.status().lastError, 'HTTP 500')
+  assert.equal((await verifyToken(verifier, await token(a))).ok, true)
+})
+
+test('garbage, oversized and key-less answers are refused and the last good keys kept', async () => {
+  const a = await signer('a')
+  const { server, source, verifier } = await setup([a.jwk], { cooldown: '1ms' })
+  const errors: Record<string, string> = { garbage: 'response is not JSON', huge: 'response larger than 1048576 bytes', 'no-keys': 'a JWKS needs a "keys" array' }
+  for (const behaviour of ['garbage', 'huge', 'no-keys'] as const) {
+    server.behaviour = behaviour
+    await sleep(5)
+    await source.refresh()
+    assert.equal(source.status().lastError, errors[behaviour])
+    assert.equal((await verifyToken(verifier, await token(a))).ok, true, behaviour)
+  }
+})
+
+test('keys are not served past maxStale: the provider then denies jwks_unavailable', async () => {
+  const a = await signer('a')
+  const { server, verifier } = await setup([a.jwk], { maxStale: '1s', cacheDuration: '1s' })
+  server.behaviour = 'error500'
+  await sleep(1200)
+  assert.deepEqual(await verifyToken(verifier, await token(a)), { ok: false, reason: 'jwks_unavailable' })
+})
+
+test('a provider that never had keys denies jwks_unavailable without waiting for the IdP', async () => {
+  const server = await new JwksServer().start()
+  servers.push(server)
+  server.behaviour = 'hang'
+  const source = new RemoteKeySource({ provider: 'idp', locate: async () => server.jwksUrl, timing: fetchTiming({ timeout: '5s', checkWait: '150ms' }) })
+  sources.push(source)
+  const verifier = compileVerifier('idp', { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig, source)
+  const a = await signer('a')
+  assert.deepEqual(await verifyToken(verifier, await token(a)), { ok: false, reason: 'jwks_unavailable' })
+  assert.equal(source.status().settled, false, 'the fetch goes on in the background')
+})
+
+test('OIDC discovery finds jwks_uri; a discovery document for another issuer is refused', async () => {
+  const a = await signer('a')
+  const server = await new JwksServer().start()
+  servers.push(server)
+  server.keys = [a.jwk]
+  server.issuer = ISSUER
+  const good = new RemoteKeySource({ provider: 'kc', locate: oidcLocator(`${server.url}/`, ISSUER, 1000), timing: fetchTiming({}) })
+  sources.push(good)
+  await good.firstAttempt
+  assert.equal(good.status().ready, true)
+  assert.equal(server.discoveryHits, 1)
+
+  const bad = new RemoteKeySource({ provider: 'kc', locate: oidcLocator(server.url, 'https://other.test', 1000), timing: fetchTiming({}) })
+  sources.push(bad)
+  await bad.firstAttempt
+  assert.equal(bad.status().ready, false)
+  assert.match(bad.status().lastError ?? '', /discovery issuer "https:\/\/idp.test\/realms\/llm" does not match the configured issuer/)
+  assert.equal(server.jwksHits, 1, 'no keys are fetched for a mismatched issuer')
+})
