@@ -25,6 +25,12 @@ test('validate accepts the bundled example and lists every error of a broken con
   assert.match(res.stderr, /routes\[0\]\.rbac\.policies\.p\.principals\[0\]\.jwtPrincipal\.matcher: expected one of EXACT_STRING \| BOOLEAN \| LIST_CONTAINS/)
 })
 
+test('the OIDC example validates without its IdP being reachable', () => {
+  const res = cli(['validate', '--config', 'examples/oidc.yaml'])
+  assert.equal(res.status, 0, res.stderr)
+  assert.match(res.stdout, /valid \(1 providers, 2 routes: models, chat\)/)
+})
+
 test('a missing secret env var without a default is a start-up error naming it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
   const file = join(dir, 'c.yaml')

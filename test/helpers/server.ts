@@ -5,7 +5,10 @@ import { parseConfigText, loadConfigFile } from '../../src/config/load.js'
 import { ConfigInvalidError } from '../../src/config/config-error.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
+import type { Engine } from '../../src/engine/engine.js'
 import { EngineHolder } from '../../src/engine/holder.js'
+import { notReadyReason } from '../../src/engine/load.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
 import { createCheckClient } from './check-client.js'
@@ -16,6 +19,9 @@ export interface TestServer {
   readonly metrics: Metrics
   /** Every log line the server wrote, for tests that grep the logs. */
   readonly logLines: string[]
+  readonly engine: Engine
+  /** Resolves once every provider's first key fetch has finished (well or not). */
+  keysSettled(): Promise<void>
   close(): Promise<void>
 }
 
@@ -52,8 +58,13 @@ export async function startTestServer(config: { file: string } | { yaml: string 
     client,
     metrics,
     logLines,
+    engine,
+    keysSettled: async () => {
+      while (notReadyReason(engine) !== undefined) await sleep(10)
+    },
     close: async () => {
       client.close()
+      for (const source of engine.keySources.values()) source.close?.()
       await server.close()
     },
   }
