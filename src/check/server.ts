@@ -1,13 +1,19 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { HealthImplementation } from 'grpc-health-check'
 import { loadAuthorizationService } from '../proto/load.js'
 import { createCheckHandler, type CheckServiceDeps } from './service.js'
 
 /** 64 KiB headers + a bounded body; a larger CheckRequest is refused by grpc-js itself. */
 const MAX_CHECK_REQUEST_BYTES = 8 * 1024 * 1024
 
+/** The name Envoy's grpc_health_check and Kubernetes gRPC probes ask about. */
+export const CHECK_SERVICE_NAME = 'envoy.service.auth.v3.Authorization'
+
 export interface RunningCheckServer {
   readonly server: Server
   readonly port: number
+  /** grpc.health.v1 on the same port; `setStatus(name, 'NOT_SERVING')` while draining. */
+  readonly health: HealthImplementation
   close(): Promise<void>
 }
 
@@ -15,12 +21,15 @@ export interface RunningCheckServer {
 export async function startCheckServer(address: string, deps: CheckServiceDeps): Promise<RunningCheckServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
   server.addService(loadAuthorizationService(), { Check: createCheckHandler(deps) })
+  const health = new HealthImplementation({ '': 'SERVING', [CHECK_SERVICE_NAME]: 'SERVING' })
+  health.addToServer(server)
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))
   })
   return {
     server,
     port,
+    health,
     close: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve())

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { ConfigInvalidError } from '../config/config-error.js'
-import { startCheckServer } from '../check/server.js'
+import { CHECK_SERVICE_NAME, startCheckServer } from '../check/server.js'
 import { EngineHolder } from '../engine/holder.js'
 import { loadEngine, notReadyReason } from '../engine/load.js'
 import { KeySourcePool } from '../jwks/pool.js'
@@ -59,6 +59,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     process.once('SIGTERM', stop)
   })
   log.info('shutting down')
+  check.health.setStatus('', 'NOT_SERVING')
+  check.health.setStatus(CHECK_SERVICE_NAME, 'NOT_SERVING')
   await Promise.all([check.close(), ops.close()])
   pool.clear()
   return 0

@@ -165,3 +165,18 @@ test('the secret values never appear in a deny', async () => {
     for (const secret of Object.values(DEMO_ENV)) assert.ok(!text.includes(secret))
   }
 })
+
+test('grpc.health.v1 on the Check port answers SERVING for the server and the Check service', async () => {
+  const { credentials, makeGenericClientConstructor } = await import('@grpc/grpc-js')
+  const { service } = await import('grpc-health-check')
+  const Health = makeGenericClientConstructor(service, 'Health')
+  const client = new Health(server.address, credentials.createInsecure()) as unknown as {
+    Check(req: { service: string }, cb: (err: Error | null, res: { status: string | number }) => void): void
+    close(): void
+  }
+  for (const name of ['', 'envoy.service.auth.v3.Authorization']) {
+    const res = await new Promise<{ status: string | number }>((resolve, reject) => client.Check({ service: name }, (err, r) => (err ? reject(err) : resolve(r))))
+    assert.ok(res.status === 'SERVING' || res.status === 1, `${name}: ${res.status}`)
+  }
+  client.close()
+})
