@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { loadAuthorizationClient } from '../proto/load.js'
 import { fromStruct } from '../proto/struct.js'
 import type { CheckRequest, CheckResponse, HeaderValueOption } from '../proto/types.js'
+import { UsageError } from './usage-error.js'
 
 const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key'])
 
@@ -27,7 +28,7 @@ export async function runCheck(args: readonly string[]): Promise<number> {
   const headers: Record<string, string> = {}
   for (const h of values.header) {
     const colon = h.indexOf(':')
-    if (colon <= 0) throw Object.assign(new TypeError(`--header needs 'name: value', got ${h}`), { code: 'ERR_PARSE_ARGS_HEADER' })
+    if (colon <= 0) throw new UsageError(`--header needs 'name: value', got ${h}`)
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
   }
   if (values.token !== undefined) headers.authorization = `Bearer ${values.token}`
@@ -47,7 +48,7 @@ function pairs(items: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const item of items) {
     const eq = item.indexOf('=')
-    if (eq <= 0) throw Object.assign(new TypeError(`expected key=value, got ${item}`), { code: 'ERR_PARSE_ARGS_PAIR' })
+    if (eq <= 0) throw new UsageError(`expected key=value, got ${item}`)
     out[item.slice(0, eq)] = item.slice(eq + 1)
   }
   return out

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util'
 import { runCheck } from './check.js'
+import { runKeys } from './keys.js'
+import { runToken } from './token.js'
 import { serve } from './serve.js'
 import { validate } from './validate.js'
+import { UsageError } from './usage-error.js'
 
 const USAGE = `usage: jwt-ext-authz <command> [options]
 
@@ -13,6 +16,12 @@ const USAGE = `usage: jwt-ext-authz <command> [options]
             [--header 'name: value']... [--context-extension key=value]... [--json] [--show-secrets]
             Send one real Check to a running server and print the decision.
             Exit 0 allowed, 1 denied, 2 error.
+  keys      generate --alg RS256|ES256|EdDSA|HS256 [--kid K] [--out DIR]
+            Write DIR/private.jwk.json (signing key) and DIR/jwks.json (for jwks.local.file).
+  token     --key private.jwk.json | --secret RAW  [--iss I] [--sub S] [--aud A]... [--ttl 1h]
+            [--claim name=value]... [--kid K]
+            Print a signed JWT. Dotted claim names nest (llms.openai=x); name[]=x appends to a
+            list. No --ttl: no exp (like the seed tokens).
 `
 
 /** Dispatches `argv` (without node and script) to a command; resolves to the exit code. */
@@ -26,6 +35,10 @@ export async function run(argv: readonly string[]): Promise<number> {
         return validate(requireConfig(rest))
       case 'check':
         return await runCheck(rest)
+      case 'keys':
+        return await runKeys(rest)
+      case 'token':
+        return await runToken(rest)
       case undefined:
       case 'help':
       case '--help':
@@ -60,6 +73,6 @@ function serveOptions(args: readonly string[]) {
 
 function requireConfig(args: readonly string[]): string {
   const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } } })
-  if (values.config === undefined) throw Object.assign(new TypeError('--config FILE is required'), { code: 'ERR_PARSE_ARGS_MISSING' })
+  if (values.config === undefined) throw new UsageError('--config FILE is required')
   return values.config
 }
