@@ -38,12 +38,12 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
 
   // 6. Allow: rewrite the upstream request and describe the caller.
   const upstream = renderUpstream(route.upstream, verified.claims, engine.secrets)
-  return allow(route.name, upstream.set, upstream.remove, identity(route, verifier, verified.claims))
+  return allow(route.name, upstream, identity(route, verifier, verified.claims))
 }
 
 function allowAnonymous(engine: Engine, route: CompiledRoute): Decision {
   const upstream = renderUpstream(route.upstream, undefined, engine.secrets)
-  return allow(route.name, upstream.set, upstream.remove, { route: route.name, anonymous: true })
+  return allow(route.name, upstream, { route: route.name, anonymous: true })
 }
 
 function identity(route: CompiledRoute, verifier: Verifier, claims: JWTPayload): DecisionMetadata {

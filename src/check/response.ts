@@ -22,6 +22,7 @@ function okResponse(decision: Allow): CheckResponse {
     ok_response: {
       headers: decision.set.map((h) => header(h.name, h.value)),
       headers_to_remove: [...decision.remove],
+      ...(decision.removeQuery.length > 0 ? { query_parameters_to_remove: [...decision.removeQuery] } : {}),
     },
     dynamic_metadata: toStruct(decision.metadata),
   }

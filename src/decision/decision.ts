@@ -14,6 +14,8 @@ export interface Allow {
   readonly route: string
   readonly set: readonly HeaderToSet[]
   readonly remove: readonly string[]
+  /** Query parameters removed from the upstream request (a token sent in the URL). */
+  readonly removeQuery: readonly string[]
   readonly metadata: DecisionMetadata
 }
 
@@ -28,11 +30,10 @@ export type Decision = Allow | Deny
 
 export function allow(
   route: string,
-  set: readonly HeaderToSet[],
-  remove: readonly string[],
+  upstream: { readonly set: readonly HeaderToSet[]; readonly remove: readonly string[]; readonly removeQuery: readonly string[] },
   metadata: DecisionMetadata,
 ): Allow {
-  return { kind: 'allow', route, set, remove, metadata }
+  return { kind: 'allow', route, set: upstream.set, remove: upstream.remove, removeQuery: upstream.removeQuery, metadata }
 }
 
 export function deny(reason: DenyReason, route?: string): Deny {

@@ -11,18 +11,19 @@ const MALFORMED = Object.freeze({ reason: 'token_malformed' } as const)
 const NOT_IN_TOKEN = /[\s,;]/
 
 /**
- * Finds the caller's token in the first source that carries one. A source that carries it
- * twice (two Authorization headers, two `access_token` parameters) is ambiguous and refused:
- * which one a later hop reads is not ours to guess.
+ * Finds the caller's token. A token sent twice — two Authorization headers, two
+ * `access_token` parameters, or in two different sources (header and query) — is ambiguous
+ * and refused: which one a later hop reads is not ours to guess.
  */
 export function extractToken(sources: readonly TokenSource[], req: AuthRequest): Extracted {
+  let result: Extracted = MISSING
   for (const source of sources) {
     const found = fromSource(source, req)
     if (found === undefined) continue
-    if (found === null || found === '' || NOT_IN_TOKEN.test(found)) return MALFORMED
-    return { token: found, source }
+    if (result !== MISSING || found === null || found === '' || NOT_IN_TOKEN.test(found)) return MALFORMED
+    result = { token: found, source }
   }
-  return MISSING
+  return result
 }
 
 /** undefined: not in this source; null: there but ambiguous or undecodable. */

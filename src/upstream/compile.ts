@@ -18,7 +18,8 @@ export function compileUpstream(config: UpstreamConfig, tokenSources: readonly T
   const remove = [...new Set([...tokenHeaders, ...config.removeHeaders.map((h) => h.toLowerCase())])].filter(
     (name) => !setNames.has(name),
   )
-  return Object.freeze({ headers: Object.freeze(headers), remove: Object.freeze(remove) })
+  const removeQuery = config.forwardToken ? [] : tokenSources.flatMap((s) => (s.kind === 'query' ? [s.name] : []))
+  return Object.freeze({ headers: Object.freeze(headers), remove: Object.freeze(remove), removeQuery: Object.freeze(removeQuery) })
 }
 
 function planHeader(name: string, spec: UpstreamHeaderConfig): PlannedHeader {

@@ -11,4 +11,6 @@ export interface UpstreamPlan {
   readonly headers: readonly PlannedHeader[]
   /** Token headers (unless forwardToken) and `removeHeaders`, minus every header we set. */
   readonly remove: readonly string[]
+  /** Query parameters that carry a token (unless forwardToken): stripped from the upstream URL. */
+  readonly removeQuery: readonly string[]
 }

@@ -11,6 +11,7 @@ const UNSAFE_IN_HEADER = /[\0-\x08\x0a-\x1f\x7f]/
 export interface RenderedUpstream {
   readonly set: readonly HeaderToSet[]
   readonly remove: readonly string[]
+  readonly removeQuery: readonly string[]
 }
 
 /**
@@ -36,7 +37,7 @@ export function renderUpstream(
       else set.push({ name: h.name, value: h.prefix + value })
     }
   }
-  return { set, remove }
+  return { set, remove, removeQuery: plan.removeQuery }
 }
 
 /**

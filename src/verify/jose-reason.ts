@@ -30,6 +30,8 @@ export function reasonFromJoseError(err: unknown): DenyReason {
 }
 
 function claimReason(err: { claim?: string; reason?: string }): DenyReason {
+  // jose says `invalid` when a claim has the wrong type (`"exp": "123"`): malformed, not expired.
+  if (err.reason === 'invalid') return 'token_malformed'
   switch (err.claim) {
     case 'aud':
       return 'audience_mismatch'

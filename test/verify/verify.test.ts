@@ -74,6 +74,7 @@ test('jose error codes map to stable deny reasons', () => {
   assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'aud' })), 'audience_mismatch')
   assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'nbf' })), 'token_not_yet_valid')
   assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'missing' })), 'expiration_missing')
+  assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'invalid' })), 'token_malformed')
   assert.equal(reasonFromJoseError(e('ERR_JWKS_TIMEOUT')), 'jwks_unavailable')
   assert.equal(reasonFromJoseError(e('ERR_JWS_INVALID')), 'token_malformed')
   assert.equal(reasonFromJoseError(e('ERR_NOT_FROM_JOSE')), 'internal_error')
