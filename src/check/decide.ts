@@ -16,6 +16,11 @@ import { verifyToken } from '../verify/verify.js'
  * caller turns it into an `internal_error` deny.
  */
 export async function decide(engine: Engine, req: AuthRequest): Promise<Decision> {
+  // 0. Size: a request beyond the limits is refused before anything reads it.
+  if (req.headerBytes > engine.limits.maxHeaderBytes || req.bodyBytes > engine.limits.maxBodyBytes) {
+    return deny('request_too_large')
+  }
+
   // 1. Route: first match wins; none matching is a deny (default deny).
   const route = matchRoute(engine.routes, req)
   if (route === undefined) return deny('no_route')

@@ -10,7 +10,7 @@ const EMPTY_MAP: ReadonlyMap<string, string> = new Map()
 export function toAuthRequest(check: CheckRequest): AuthRequest {
   const attributes = check.attributes
   const http: HttpRequest = attributes?.request?.http ?? {}
-  const headers = readHeaders(http)
+  const { headers, bytes } = readHeaders(http)
   const path = http.path || first(headers, ':path')
   const cut = indexOfAny(path, '?', '#')
   const hash = path.indexOf('#')
@@ -23,6 +23,8 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
     query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
     headers,
     contextExtensions: readContextExtensions(attributes?.context_extensions),
+    headerBytes: bytes,
+    bodyBytes: Math.max(http.body?.length ?? 0, http.raw_body?.length ?? 0),
   }
 }
 
@@ -30,22 +32,28 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
  * Envoy sends either `headers` (names lower-cased, repeats comma-joined) or, with
  * `encode_raw_headers`, `header_map` (raw bytes, repeats kept). Read whichever is there.
  */
-function readHeaders(http: HttpRequest): Map<string, string[]> {
+function readHeaders(http: HttpRequest): { headers: Map<string, string[]>; bytes: number } {
   const headers = new Map<string, string[]>()
+  let bytes = 0
   const raw = http.header_map?.headers
   if (raw !== undefined && raw.length > 0) {
     for (const h of raw) {
       if (typeof h.key !== 'string') continue
       const value = h.raw_value !== undefined && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('latin1') : (h.value ?? '')
+      bytes += h.key.length + value.length
       addHeader(headers, h.key, value)
     }
-    return headers
+    return { headers, bytes }
   }
   const map = http.headers
   if (map !== undefined && map !== null) {
-    for (const key of Object.keys(map)) addHeader(headers, key, String(map[key]))
+    for (const key of Object.keys(map)) {
+      const value = String(map[key])
+      bytes += key.length + value.length
+      addHeader(headers, key, value)
+    }
   }
-  return headers
+  return { headers, bytes }
 }
 
 function addHeader(headers: Map<string, string[]>, key: string, value: string): void {

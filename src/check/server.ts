@@ -3,8 +3,12 @@ import { HealthImplementation } from 'grpc-health-check'
 import { loadAuthorizationService } from '../proto/load.js'
 import { createCheckHandler, type CheckServiceDeps } from './service.js'
 
-/** 64 KiB headers + a bounded body; a larger CheckRequest is refused by grpc-js itself. */
-const MAX_CHECK_REQUEST_BYTES = 8 * 1024 * 1024
+/**
+ * grpc-js answers a larger message with RESOURCE_EXHAUSTED, a gRPC error that Envoy with
+ * failure_mode_allow would let through; so the cap sits well above `limits` (whose excess
+ * is a deny) and Envoy's with_request_body.max_request_bytes must stay below it.
+ */
+const MAX_CHECK_REQUEST_BYTES = 16 * 1024 * 1024
 
 /** The name Envoy's grpc_health_check and Kubernetes gRPC probes ask about. */
 export const CHECK_SERVICE_NAME = 'envoy.service.auth.v3.Authorization'

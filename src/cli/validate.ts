@@ -10,6 +10,8 @@ export function validate(configFile: string): number {
     process.stdout.write(
       `${configFile}: valid (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,
     )
+    const secrets = engine.secrets.describe()
+    if (secrets.length > 0) process.stdout.write(`secrets:\n${secrets.map((l) => `  ${l}\n`).join('')}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
@@ -17,3 +19,4 @@ export function validate(configFile: string): number {
     return 1
   }
 }
+

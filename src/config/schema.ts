@@ -190,9 +190,21 @@ const Listen = Type.Object(
   strict,
 )
 
+/** Bytes a Check may carry; past them it is denied `request_too_large`, never buffered further. */
+const Limits = Type.Object(
+  {
+    /** All header names and values together (Envoy's default header limit is 60 KiB). */
+    maxHeaderBytes: Type.Integer({ minimum: 1024, default: 65536 }),
+    /** The request body Envoy forwards (with_request_body); must not exceed 16 MiB. */
+    maxBodyBytes: Type.Integer({ minimum: 0, maximum: 16 * 1024 * 1024 - 65536, default: 1048576 }),
+  },
+  strict,
+)
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Object(Listen.properties, { ...strict, default: {} }),
+    limits: Type.Object(Limits.properties, { ...strict, default: {} }),
     secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
       default: {},
     }),

@@ -18,13 +18,14 @@ export type DenyReason =
   | 'jwks_unavailable'
   | 'rbac_denied'
   | 'no_route'
+  | 'request_too_large'
   | 'internal_error'
 
 /** `none`: no challenge; `bare`: realm only (no token sent); `invalid_token`: RFC 6750 error. */
 export type Challenge = 'none' | 'bare' | 'invalid_token'
 
 export interface DenySpec {
-  readonly http: 401 | 403
+  readonly http: 401 | 403 | 413
   readonly grpc: status
   /** Static text: never echoes the token, a claim, a secret or a library message. */
   readonly body: string
@@ -69,6 +70,7 @@ export const DENY = Object.freeze({
   jwks_unavailable: invalidToken('jwks unavailable'),
   rbac_denied: forbidden(),
   no_route: forbidden(),
+  request_too_large: { http: 413, grpc: status.PERMISSION_DENIED, body: 'request too large', challenge: 'none' },
   // Our own fault: fail closed with the same static 403 a policy deny gives.
   internal_error: forbidden(),
 } as const satisfies Record<DenyReason, DenySpec>)

@@ -58,6 +58,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     keySources: new Map([...providers].map(([name, p]) => [name, p.keys])),
     secrets: secrets satisfies SecretStore,
     listen: Object.freeze({ ...config.listen }),
+    limits: Object.freeze({ ...config.limits }),
   })
 }
 

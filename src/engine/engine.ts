@@ -33,4 +33,5 @@ export interface Engine {
   readonly keySources: ReadonlyMap<string, KeySource>
   readonly secrets: SecretStore
   readonly listen: { readonly grpc: string; readonly http: string }
+  readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number }
 }

@@ -16,4 +16,8 @@ export interface AuthRequest {
   readonly query: string
   readonly headers: ReadonlyMap<string, readonly string[]>
   readonly contextExtensions: ReadonlyMap<string, string>
+  /** Header names and values, in bytes (UTF-16 units for `headers`, bytes for `header_map`). */
+  readonly headerBytes: number
+  /** Size of the body Envoy forwarded (`body` or `raw_body`), 0 when none. */
+  readonly bodyBytes: number
 }

@@ -1,3 +1,4 @@
+import safeRegex from 'safe-regex2'
 import type { RouteMatchConfig } from '../config/schema.js'
 
 /** How a route tests the request path (without query string, as Envoy route matching does). */
@@ -7,12 +8,21 @@ export type PathMatcher =
   | { readonly kind: 'path'; readonly path: string }
   | { readonly kind: 'regex'; readonly regex: RegExp }
 
-/** Throws a SyntaxError for a bad regex; the engine compiler reports it with the key's path. */
+/**
+ * Throws for a bad regex; the engine compiler reports it with the key's path. JavaScript
+ * regexes backtrack (Envoy's RE2 does not), so a pattern with nested quantifiers such as
+ * `(a+)+` is refused: a request path could otherwise pin a CPU. safe-regex2 checks star
+ * height only; keep route regexes simple.
+ */
 export function compilePathMatcher(match: RouteMatchConfig): PathMatcher {
   if (match.prefix !== undefined) return { kind: 'prefix', prefix: match.prefix }
   if (match.path !== undefined) return { kind: 'path', path: match.path }
   // Envoy's safe_regex must match the whole path; anchor so `/openai` cannot match `/x/openai`.
-  if (match.regex !== undefined) return { kind: 'regex', regex: new RegExp(`^(?:${match.regex})$`) }
+  if (match.regex !== undefined) {
+    const regex = new RegExp(`^(?:${match.regex})$`)
+    if (!safeRegex(regex)) throw new Error('regex may backtrack catastrophically (nested quantifiers); simplify it')
+    return { kind: 'regex', regex }
+  }
   return { kind: 'any' }
 }
 

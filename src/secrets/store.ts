@@ -11,6 +11,8 @@ export interface SecretStore {
   names(): readonly string[]
   /** Secrets whose env var was unset, so their demo `default` is in use. */
   defaulted(): readonly string[]
+  /** `name: env X (set)` / `name: file F` lines, values redacted: safe to print. */
+  describe(): readonly string[]
 }
 
 export interface SecretLoadDeps {
@@ -42,10 +44,18 @@ export function loadSecrets(
     if (source.env !== undefined && !deps.env[source.env]) defaulted.push(name)
   }
   const names = Object.freeze([...values.keys()])
+  const described = Object.freeze(
+    Object.entries(sources).map(([name, s]) =>
+      s.file !== undefined
+        ? `${name}: file ${s.file} = [redacted]`
+        : `${name}: env ${s.env} (${defaulted.includes(name) ? 'unset, demo default' : 'set'}) = [redacted]`,
+    ),
+  )
   const store: SecretStore = Object.freeze({
     value: (name: string) => values.get(name) ?? '',
     names: () => names,
     defaulted: () => defaulted,
+    describe: () => described,
   })
   return { store, errors }
 }

@@ -5,17 +5,9 @@ import { parse } from 'yaml'
 import type { RbacConfig } from '../../src/config/schema.js'
 import { compileRbac, RbacCompileError } from '../../src/rbac/compile.js'
 import type { AuthRequest } from '../../src/request/auth-request.js'
+import { authRequest } from '../helpers/auth-request.js'
 
-const REQ: AuthRequest = {
-  method: 'POST',
-  scheme: 'http',
-  host: 'gw',
-  path: '/openai',
-  pathname: '/openai',
-  query: '',
-  headers: new Map(),
-  contextExtensions: new Map(),
-}
+const REQ: AuthRequest = authRequest()
 
 const ALICE = { iss: 'solo.io', org: 'solo.io', sub: 'alice', team: 'dev', llms: { openai: ['gpt-3.5-turbo'] } }
 const BOB = { iss: 'solo.io', org: 'solo.io', sub: 'bob', team: 'ops', llms: { mistralai: ['mistral-large-latest'] } }

@@ -2,20 +2,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { RouteMatchConfig } from '../../src/config/schema.js'
 import type { AuthRequest } from '../../src/request/auth-request.js'
+import { authRequest } from '../helpers/auth-request.js'
 import { compileRouteMatcher } from '../../src/routes/compile.js'
 import { matchRoute } from '../../src/routes/match.js'
 
 function req(over: Partial<AuthRequest> & { pathname: string }): AuthRequest {
-  return {
-    method: 'POST',
-    scheme: 'http',
-    host: 'gw.example.com:8080',
-    path: over.pathname,
-    query: '',
-    headers: new Map(),
-    contextExtensions: new Map(),
-    ...over,
-  }
+  const { headers: _headers, ...rest } = over
+  return authRequest({ host: 'gw.example.com:8080', ...rest })
 }
 
 function routes(...matches: [string, RouteMatchConfig][]) {

@@ -139,7 +139,12 @@ test('payloads that are not a claims object, or absurdly nested, are refused', a
     await expectDenied(name, `${header}.${enc(payload)}.c2ln`, 'token_malformed')
   }
   const nested = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`
-  await expectDenied('10k levels', `${header}.${enc(nested)}.c2ln`, 'token_malformed')
+  const deep = await check(`${header}.${enc(nested)}.c2ln`)
+  // 67 KB of header: refused by the header limit before the token is even looked at.
+  assert.equal(deep.status?.message, 'request_too_large')
+  const shallower = `${'{"a":'.repeat(2_000)}1${'}'.repeat(2_000)}`
+  // Parsed without trouble, and it names no issuer.
+  await expectDenied('2k levels', `${header}.${enc(shallower)}.c2ln`, 'issuer_unknown')
 })
 
 test('duplicate keys in a signed payload: the last one counts, as JSON.parse and jose read it', async () => {
@@ -162,10 +167,14 @@ test('exp and nbf that are strings, non-finite or absurd are refused or handled 
   await expectDenied('nbf far future', await sign({ nbf: 1e15 }), 'token_not_yet_valid')
 })
 
-test('tokens of 64 KB and 1 MB are refused by size before parsing', async () => {
+test('tokens of 20 KB, 64 KB and 1 MB are refused by size before parsing', async () => {
+  // Over the 16 KiB token cap: malformed, before any base64 or JSON work.
+  await expectDenied('20 KB', `${enc({ alg: 'RS256' })}.${'A'.repeat(20 * 1024)}.c2ln`, 'token_malformed')
+  // Over the 64 KiB header limit: 413 before the token is extracted.
   for (const size of [64 * 1024, 1024 * 1024]) {
-    const token = `${enc({ alg: 'RS256' })}.${'A'.repeat(size)}.c2ln`
-    await expectDenied(`${size} bytes`, token, 'token_malformed')
+    const res = await check(`${enc({ alg: 'RS256' })}.${'A'.repeat(size)}.c2ln`)
+    assert.equal(res.status?.message, 'request_too_large', `${size} bytes`)
+    assert.equal(res.denied_response?.status?.code, 413)
   }
 })
 

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AuthRequest } from '../../src/request/auth-request.js'
+import { authRequest } from '../helpers/auth-request.js'
 import { extractToken } from '../../src/token/extract.js'
 import { compileTokenSources, DEFAULT_TOKEN_SOURCES, mergeTokenSources } from '../../src/token/source.js'
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'
 
 function request(headers: Record<string, string | string[]>, query = ''): AuthRequest {
-  return {
-    method: 'GET',
-    scheme: 'http',
-    host: 'gw',
-    path: query ? `/p?${query}` : '/p',
-    pathname: '/p',
-    query,
-    headers: new Map(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
-    contextExtensions: new Map(),
-  }
+  return authRequest({ method: 'GET', pathname: '/p', path: query ? `/p?${query}` : '/p', query, headers })
 }
 
 test('reads a bearer token from the Authorization header by default', () => {

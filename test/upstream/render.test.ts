@@ -5,7 +5,7 @@ import { compileTokenSources, DEFAULT_TOKEN_SOURCES } from '../../src/token/sour
 import { compileUpstream } from '../../src/upstream/compile.js'
 import { claimHeaderValue, renderUpstream } from '../../src/upstream/render.js'
 
-const secrets: SecretStore = { value: (name) => (name === 'openai' ? 'sk-live' : ''), names: () => ['openai'], defaulted: () => [] }
+const secrets: SecretStore = { value: (name) => (name === 'openai' ? 'sk-live' : ''), names: () => ['openai'], defaulted: () => [], describe: () => [] }
 
 test('sets secret, literal and claim headers; the token header is removed unless it is set', () => {
   const plan = compileUpstream(
