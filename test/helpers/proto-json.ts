@@ -6,13 +6,18 @@ const DEPS = join('node_modules', '@grpc', 'grpc-js-xds', 'deps')
 // protobufjs ships descriptor.proto (imported by the annotation protos); the rest is Envoy's.
 const OFFICIAL_ROOTS = [...['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(DEPS, d)), join('node_modules', 'protobufjs')]
 
-/** Envoy's official protos (from @grpc/grpc-js-xds) with the given files loaded. */
-export function loadOfficialProtos(files: readonly string[]): protobuf.Root {
+/** A protobufjs Root with `files` loaded, imports resolved against `includeDirs`. */
+export function loadProtos(includeDirs: readonly string[], files: readonly string[]): protobuf.Root {
   const root = new protobuf.Root()
-  root.resolvePath = (_origin, target) => OFFICIAL_ROOTS.map((d) => join(d, target)).find(existsSync) ?? target
+  root.resolvePath = (_origin, target) => includeDirs.map((d) => join(d, target)).find(existsSync) ?? target
   root.loadSync([...files], { keepCase: true })
   root.resolveAll()
   return root
+}
+
+/** Envoy's official protos (from @grpc/grpc-js-xds) with the given files loaded. */
+export function loadOfficialProtos(files: readonly string[]): protobuf.Root {
+  return loadProtos(OFFICIAL_ROOTS, files)
 }
 
 const WRAPPERS = new Set(['BoolValue', 'StringValue', 'BytesValue', 'DoubleValue', 'FloatValue', 'Int32Value', 'UInt32Value', 'Int64Value', 'UInt64Value'].map((n) => `.google.protobuf.${n}`))

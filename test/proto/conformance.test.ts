@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import protobuf from 'protobufjs'
 import { protosDir } from '../../src/proto/load.js'
 import { fromStruct, toStruct } from '../../src/proto/struct.js'
+import { loadOfficialProtos, loadProtos } from '../helpers/proto-json.js'
 
-const DEPS = join('node_modules', '@grpc', 'grpc-js-xds', 'deps')
-const OFFICIAL_ROOTS = ['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(DEPS, d))
 const OURS = ['envoy/service/auth/v3/external_auth.proto']
 
-/** A Root whose imports resolve against the given include directories. */
-function loadRoot(includeDirs: readonly string[], files: readonly string[]): protobuf.Root {
-  const root = new protobuf.Root()
-  root.resolvePath = (_origin, target) => {
-    for (const dir of includeDirs) {
-      const candidate = join(dir, target)
-      if (existsSync(candidate)) return candidate
-    }
-    return target
-  }
-  root.loadSync([...files], { keepCase: true })
-  root.resolveAll()
-  return root
-}
-
-const ours = loadRoot([protosDir()], OURS)
-const official = loadRoot(OFFICIAL_ROOTS, OURS)
+const ours = loadProtos([protosDir()], OURS)
+const official = loadOfficialProtos(OURS)
 
 /** Every message, enum and service defined in our own files (not protobufjs' well-known types). */
 function definitions(ns: protobuf.NamespaceBase): protobuf.ReflectionObject[] {
