@@ -29,8 +29,8 @@ export function createCheckHandler(deps: CheckServiceDeps) {
     const engine = deps.holder.current()
     let req = EMPTY_REQUEST
     const answer = (decision: Decision): void => {
-      recordCheck(deps.metrics, decision, Number(process.hrtime.bigint() - started) / 1e9)
       callback(null, toCheckResponse(decision, req))
+      recordCheck(deps, engine.decisionSampling, req, decision, Number(process.hrtime.bigint() - started) / 1e9)
     }
     try {
       req = toAuthRequest(call.request ?? {})

@@ -201,9 +201,22 @@ const Limits = Type.Object(
   strict,
 )
 
+const Rate = Type.Number({ minimum: 0, maximum: 1 })
+
+/** Structured logs on stderr; one decision line per Check, sampled. */
+const Log = Type.Object(
+  {
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    /** Share of Checks whose decision line is written, by decision (1 = every one). */
+    decisions: Type.Object({ allow: Type.Optional(Rate), deny: Type.Optional(Rate) }, { ...strict, default: {} }),
+  },
+  strict,
+)
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Object(Listen.properties, { ...strict, default: {} }),
+    log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),
     secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
       default: {},

@@ -59,6 +59,8 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     secrets: secrets satisfies SecretStore,
     listen: Object.freeze({ ...config.listen }),
     limits: Object.freeze({ ...config.limits }),
+    decisionSampling: Object.freeze({ allow: config.log.decisions.allow ?? 1, deny: config.log.decisions.deny ?? 1 }),
+    logLevel: config.log.level,
   })
 }
 

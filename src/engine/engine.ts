@@ -34,4 +34,7 @@ export interface Engine {
   readonly secrets: SecretStore
   readonly listen: { readonly grpc: string; readonly http: string }
   readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number }
+  /** Share of decisions logged, by kind. */
+  readonly decisionSampling: { readonly allow: number; readonly deny: number }
+  readonly logLevel: string
 }

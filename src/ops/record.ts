@@ -1,10 +1,46 @@
 import type { Decision } from '../decision/decision.js'
+import type { AuthRequest } from '../request/auth-request.js'
+import type { Logger } from './log.js'
 import type { Metrics } from './metrics.js'
 
-/** The one after-hook: every answered Check passes here exactly once. */
-export function recordCheck(metrics: Metrics, decision: Decision, elapsedSeconds: number): void {
+export interface RecordDeps {
+  readonly metrics: Metrics
+  readonly log: Logger
+  readonly random?: () => number
+}
+
+export interface Sampling {
+  readonly allow: number
+  readonly deny: number
+}
+
+/**
+ * The one after-hook: every answered Check passes here exactly once. It counts the Check and
+ * writes the decision line (sampled): request id, route, decision, reason, sub, iss, latency.
+ * Only names and ids reach the log — never a token, a header value or a secret.
+ */
+export function recordCheck(deps: RecordDeps, sampling: Sampling, req: AuthRequest, decision: Decision, elapsedSeconds: number): void {
   const route = decision.route ?? ''
   const reason = decision.kind === 'deny' ? decision.reason : ''
-  metrics.checks.inc({ route, decision: decision.kind, reason })
-  metrics.checkDuration.observe({ decision: decision.kind }, elapsedSeconds)
+  deps.metrics.checks.inc({ route, decision: decision.kind, reason })
+  deps.metrics.checkDuration.observe({ decision: decision.kind }, elapsedSeconds)
+  const rate = decision.kind === 'allow' ? sampling.allow : sampling.deny
+  if (rate <= 0 || (rate < 1 && (deps.random ?? Math.random)() >= rate) || !deps.log.isLevelEnabled('info')) return
+  deps.log.info(
+    {
+      requestId: req.headers.get('x-request-id')?.[0],
+      route: route || undefined,
+      decision: decision.kind,
+      reason: reason || undefined,
+      sub: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.sub) : undefined,
+      iss: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.iss) : undefined,
+      latencyMs: Math.round(elapsedSeconds * 1e6) / 1e3,
+    },
+    'check',
+  )
+}
+
+/** A claim is logged only when it is a short string (sub/iss are; anything else is dropped). */
+function stringOrUndefined(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= 256 ? v : undefined
 }
