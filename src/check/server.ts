@@ -16,16 +16,20 @@ export const CHECK_SERVICE_NAME = 'envoy.service.auth.v3.Authorization'
 export interface RunningCheckServer {
   readonly server: Server
   readonly port: number
-  /** grpc.health.v1 on the same port; `setStatus(name, 'NOT_SERVING')` while draining. */
+  /** grpc.health.v1 on the same port. */
   readonly health: HealthImplementation
-  close(): Promise<void>
+  /** SERVING or NOT_SERVING for the server and the Check service alike. */
+  setServing(serving: boolean): void
+  /** Stops taking new calls, lets in-flight Checks finish within `timeoutMs`, then closes. */
+  close(timeoutMs?: number): Promise<void>
 }
 
 /** Starts the gRPC server with the Check service on `address` (`host:port`; port 0 picks one). */
-export async function startCheckServer(address: string, deps: CheckServiceDeps): Promise<RunningCheckServer> {
+export async function startCheckServer(address: string, deps: CheckServiceDeps, serving = true): Promise<RunningCheckServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
   server.addService(loadAuthorizationService(), { Check: createCheckHandler(deps) })
-  const health = new HealthImplementation({ '': 'SERVING', [CHECK_SERVICE_NAME]: 'SERVING' })
+  const status = serving ? 'SERVING' : 'NOT_SERVING'
+  const health = new HealthImplementation({ '': status, [CHECK_SERVICE_NAME]: status })
   health.addToServer(server)
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))
@@ -34,9 +38,16 @@ export async function startCheckServer(address: string, deps: CheckServiceDeps):
     server,
     port,
     health,
-    close: () =>
+    setServing: (on: boolean) => {
+      for (const name of ['', CHECK_SERVICE_NAME]) health.setStatus(name, on ? 'SERVING' : 'NOT_SERVING')
+    },
+    close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
-        server.tryShutdown(() => resolve())
+        const force = setTimeout(() => server.forceShutdown(), timeoutMs)
+        server.tryShutdown(() => {
+          clearTimeout(force)
+          resolve()
+        })
       }),
   }
 }

@@ -1,14 +1,17 @@
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigInvalidError } from '../config/config-error.js'
-import { CHECK_SERVICE_NAME, startCheckServer } from '../check/server.js'
+import { startCheckServer, type RunningCheckServer } from '../check/server.js'
+import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
-import { loadEngine, notReadyReason } from '../engine/load.js'
+import { firstFetches, loadEngine, notReadyReason } from '../engine/load.js'
 import { KeySourcePool } from '../jwks/pool.js'
 import { splitHostPort } from '../lib/address.js'
 import { packageRoot } from '../lib/package-root.js'
 import { startOpsServer } from '../ops/http.js'
-import { createLogger } from '../ops/log.js'
-import { createMetrics } from '../ops/metrics.js'
+import { createLogger, type Logger } from '../ops/log.js'
+import { createMetrics, type Metrics } from '../ops/metrics.js'
+import { ConfigReloader } from '../ops/reload.js'
 
 export interface ServeOptions {
   readonly config?: string
@@ -22,46 +25,89 @@ export function bundledExampleConfig(): string {
   return join(packageRoot(), 'examples', 'llm-gateway.yaml')
 }
 
-/** Starts the Check server and the ops HTTP server; resolves when a signal has stopped them. */
+/**
+ * Starts the Check server and the ops HTTP server, reloads on change or SIGHUP, and on
+ * SIGTERM/SIGINT drains: not ready and NOT_SERVING, in-flight Checks finish, exit 0.
+ */
 export async function serve(options: ServeOptions): Promise<number> {
-  const log = createLogger((options.logLevel ?? process.env.LOG_LEVEL ?? 'info') as 'info')
-  const configFile = options.config ?? bundledExampleConfig()
+  const log = createLogger((options.logLevel ?? 'info') as 'info')
   const metrics = createMetrics()
   const pool = new KeySourcePool()
-  let engine
+  const configFile = options.config ?? bundledExampleConfig()
+  const build = (): Engine => buildEngine(configFile, pool, metrics, log)
+  let engine: Engine
   try {
-    engine = loadEngine(configFile, {
-      env: process.env,
-      pool,
-      onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
-      warn: (msg, detail) => log.warn(detail, msg),
-    })
+    engine = build()
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
     process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
     return 1
   }
+  const holder = new EngineHolder(engine)
+  applySettings(log, engine, options)
+  metrics.observeKeySources(() => holder.current().keySources)
+  const state = { draining: false }
+  const check = await startCheckServer(options.grpc ?? engine.listen.grpc, { holder, metrics, log }, false)
+  const http = splitHostPort(options.http ?? engine.listen.http)
+  const ops = await startOpsServer(http.host, http.port, {
+    registry: metrics.registry,
+    notReadyReason: () => (state.draining ? 'draining' : notReadyReason(holder.current())),
+  })
+  void firstFetches(engine).then(() => state.draining || check.setServing(true))
+  const reloader = new ConfigReloader({
+    configFile, holder, build, log, metrics,
+    swapped: (_previous, next) => {
+      pool.prune(new Set(next.keySources.values()))
+      applySettings(log, next, options)
+    },
+  })
+  const onHangup = (): void => void reloader.reload('SIGHUP')
+  process.on('SIGHUP', onHangup)
+  log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
+  process.stdout.write(`jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
+  const signal = await nextStopSignal()
+  process.off('SIGHUP', onHangup)
+  state.draining = true
+  await drain(check, holder.current(), log, signal)
+  reloader.close()
+  await ops.close()
+  pool.clear()
+  return 0
+}
+
+function buildEngine(configFile: string, pool: KeySourcePool, metrics: Metrics, log: Logger): Engine {
+  return loadEngine(configFile, {
+    env: process.env,
+    pool,
+    onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
+    warn: (msg, detail) => log.warn(detail, msg),
+  })
+}
+
+/** Settings that follow the config: log level (unless given on the command line), warnings. */
+function applySettings(log: Logger, engine: Engine, options: ServeOptions): void {
+  log.level = options.logLevel ?? engine.logLevel
   for (const name of engine.secrets.defaulted()) {
     log.warn({ secretName: name }, 'secret env var unset: using the demo default from the config')
   }
-  const holder = new EngineHolder(engine)
-  metrics.observeKeySources(() => holder.current().keySources)
-  const grpcAddress = options.grpc ?? engine.listen.grpc
-  const http = splitHostPort(options.http ?? engine.listen.http)
-  const check = await startCheckServer(grpcAddress, { holder, metrics, log })
-  const ops = await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: () => notReadyReason(holder.current()) })
-  log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
-  const grpcHost = grpcAddress.slice(0, grpcAddress.lastIndexOf(':'))
-  process.stdout.write(`jwt-ext-authz: Check on ${grpcHost}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+}
+
+function nextStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
   })
-  log.info('shutting down')
-  check.health.setStatus('', 'NOT_SERVING')
-  check.health.setStatus(CHECK_SERVICE_NAME, 'NOT_SERVING')
-  await Promise.all([check.close(), ops.close()])
-  pool.clear()
-  return 0
+}
+
+/** Not ready first (so balancers stop sending), then let in-flight Checks finish, bounded. */
+async function drain(check: RunningCheckServer, engine: Engine, log: Logger, signal: string): Promise<void> {
+  check.setServing(false)
+  log.info({ signal, delayMs: engine.shutdown.delayMs, timeoutMs: engine.shutdown.timeoutMs }, 'draining')
+  await sleep(engine.shutdown.delayMs)
+  await check.close(engine.shutdown.timeoutMs)
+  log.info('stopped')
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'))
 }

@@ -213,9 +213,20 @@ const Log = Type.Object(
   strict,
 )
 
+/** SIGTERM/SIGINT: report not-ready for `delay` (load balancers notice), then drain. */
+const Shutdown = Type.Object(
+  {
+    delay: Type.String({ pattern: Duration.pattern, default: '0s' }),
+    /** In-flight Checks get this long to finish before the server closes anyway. */
+    timeout: Type.String({ pattern: Duration.pattern, default: '10s' }),
+  },
+  strict,
+)
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Object(Listen.properties, { ...strict, default: {} }),
+    shutdown: Type.Object(Shutdown.properties, { ...strict, default: {} }),
     log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),
     secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {

@@ -61,6 +61,8 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     limits: Object.freeze({ ...config.limits }),
     decisionSampling: Object.freeze({ allow: config.log.decisions.allow ?? 1, deny: config.log.decisions.deny ?? 1 }),
     logLevel: config.log.level,
+    shutdown: Object.freeze({ delayMs: parseDuration(config.shutdown.delay), timeoutMs: parseDuration(config.shutdown.timeout) }),
+    files: Object.freeze(referencedFiles(config, deps.baseDir)),
   })
 }
 
@@ -156,4 +158,11 @@ function compileAuthorizer(route: RouteConfig, path: string) {
     }
     throw err
   }
+}
+
+/** Secret files and local key files, resolved as they were read. */
+function referencedFiles(config: Config, baseDir: string): string[] {
+  const secrets = Object.values(config.secrets).flatMap((s) => (s.file === undefined ? [] : [resolve(baseDir, s.file)]))
+  const keys = Object.values(config.providers).flatMap((p) => (p.jwks.local?.file === undefined ? [] : [resolve(baseDir, p.jwks.local.file)]))
+  return [...new Set([...secrets, ...keys])]
 }

@@ -37,4 +37,7 @@ export interface Engine {
   /** Share of decisions logged, by kind. */
   readonly decisionSampling: { readonly allow: number; readonly deny: number }
   readonly logLevel: string
+  readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number }
+  /** Files the engine was built from besides the config (secret and key files): a change reloads. */
+  readonly files: readonly string[]
 }

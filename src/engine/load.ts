@@ -13,8 +13,19 @@ export function loadEngine(file: string, deps: Omit<EngineDeps, 'baseDir'>): Eng
   return compileEngine(result.config, { ...deps, baseDir: dirname(path) })
 }
 
-/** Why the engine cannot serve every provider yet: first key fetches still running. */
+/**
+ * Why the engine cannot serve every provider: those without usable keys (first fetch still
+ * running, or failing for longer than maxStale). Undefined when ready.
+ */
 export function notReadyReason(engine: Engine): string | undefined {
-  const waiting = [...engine.keySources].filter(([, source]) => !source.status().settled).map(([name]) => name)
-  return waiting.length === 0 ? undefined : `waiting for the first key fetch of: ${waiting.join(', ')}`
+  const missing = [...engine.keySources].filter(([, source]) => !source.status().ready).map(([name, source]) => {
+    const { settled, lastError } = source.status()
+    return !settled ? `${name} (first fetch running)` : `${name} (${lastError ?? 'no keys'})`
+  })
+  return missing.length === 0 ? undefined : `providers without keys: ${missing.join(', ')}`
+}
+
+/** Resolves when every fetched key source has finished its first fetch, well or not. */
+export async function firstFetches(engine: Engine): Promise<void> {
+  await Promise.all([...engine.keySources.values()].map((s) => s.firstAttempt))
 }

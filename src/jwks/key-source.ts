@@ -25,6 +25,8 @@ export interface KeySource {
   status(): KeySourceStatus
   /** Stops background work (timers); the source answers from what it has afterwards. */
   close?(): void
+  /** Settles when the first fetch has finished (fetched sources only). */
+  readonly firstAttempt?: Promise<void>
 }
 
 /** Keys from config (`jwks.local`): fixed for the life of the engine. */

@@ -24,6 +24,13 @@ export class KeySourcePool {
     return source
   }
 
+  /** Closes and drops the sources no engine in use needs any more (after a reload). */
+  prune(inUse: ReadonlySet<KeySource>): void {
+    for (const [identity, source] of this.#sources.entries()) {
+      if (!inUse.has(source)) this.#sources.delete(identity)
+    }
+  }
+
   /** Closes every source (shutdown). */
   clear(): void {
     this.#sources.clear()

@@ -7,6 +7,7 @@ export interface Metrics {
   readonly checks: Counter<'route' | 'decision' | 'reason'>
   readonly checkDuration: Histogram<'decision'>
   readonly jwksFetches: Counter<'provider' | 'outcome'>
+  readonly configReloads: Counter<'outcome'>
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
 }
@@ -31,6 +32,12 @@ export function createMetrics(registry = new Registry()): Metrics {
     name: 'jwks_fetch_total',
     help: 'JWKS and discovery fetches, by provider and outcome',
     labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  })
+  const configReloads = new Counter({
+    name: 'config_reload_total',
+    help: 'Config reloads, by outcome (success: swapped in; failure: refused, old config kept)',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   })
   let sources: () => ReadonlyMap<string, KeySource> = () => new Map()
@@ -62,6 +69,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     checks,
     checkDuration,
     jwksFetches,
+    configReloads,
     observeKeySources: (current) => {
       sources = current
     },
