@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
+import { startServeProcess } from '../helpers/serve-process.js'
 
 const CLI = ['--import', 'tsx', 'src/main.ts']
 
@@ -41,19 +42,9 @@ test('a missing secret env var without a default is a start-up error naming it',
 })
 
 test('serve runs the example config and check prints allow and deny decisions against it', async (t) => {
-  const server = spawn(process.execPath, [...CLI, 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--log-level', 'silent'], {
-    env: { ...process.env, OPENAI_API_KEY: 'sk-cli-test-key' },
-  })
-  t.after(() => server.kill('SIGTERM'))
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    server.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /Check on (\S+) \(gRPC\)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    server.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-  })
+  const server = await startServeProcess(['--log-level', 'silent'], { OPENAI_API_KEY: 'sk-cli-test-key' })
+  t.after(() => server.stop())
+  const address = server.grpc
   const allowed = cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', '--token', ALICE_TOKEN])
   assert.equal(allowed.status, 0, allowed.stderr)
   assert.match(allowed.stdout, /^ALLOWED/)
@@ -70,7 +61,5 @@ test('serve runs the example config and check prints allow and deny decisions ag
   assert.equal(missing.status, 1)
   assert.match(missing.stdout, /www-authenticate: Bearer realm="http:\/\/gw:8080\/openai"/)
 
-  const stopped = new Promise<number | null>((resolve) => server.once('exit', resolve))
-  server.kill('SIGTERM')
-  assert.equal(await stopped, 0, 'SIGTERM stops serve cleanly')
+  assert.equal(await server.stop('SIGTERM'), 0, 'SIGTERM stops serve cleanly')
 })
