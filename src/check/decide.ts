@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose'
 import { allow, deny, type Decision, type DecisionMetadata } from '../decision/decision.js'
+import type { DenyReason } from '../decision/deny.js'
 import type { CompiledRoute, Engine } from '../engine/engine.js'
 import { readClaim } from '../rbac/claim-path.js'
 import type { AuthRequest } from '../request/auth-request.js'
@@ -30,20 +31,30 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
   const extracted = extractToken(route.tokenSources, req)
   if ('reason' in extracted) return deny(extracted.reason, route.name)
 
-  // 3. Provider: by the token's (unverified) `iss`, among those the route accepts.
-  const verifier = selectProvider(route.verifiers, extracted.token)
-  if (typeof verifier === 'string') return deny(verifier, route.name)
-
-  // 4. Verification: signature, algorithm, iss/aud/exp/nbf.
-  const verified = await verifyToken(verifier, extracted.token)
-  if (!verified.ok) return deny(verified.reason, route.name)
+  // 3. A token verified before, with the keys its provider still has, is not verified again.
+  const cached = engine.tokenCache.get(extracted.token, route.verifiers)
+  const verified = cached ?? (await verifyFresh(engine, route, extracted.token))
+  if ('reason' in verified) return deny(verified.reason, route.name)
+  const { verifier, claims } = verified
 
   // 5. Claim rules (Gloo rbac), precompiled, synchronous.
-  if (!route.authorizer.allows(verified.claims, verifier.name, req)) return deny('rbac_denied', route.name)
+  if (!route.authorizer.allows(claims, verifier.name, req)) return deny('rbac_denied', route.name)
 
   // 6. Allow: rewrite the upstream request and describe the caller.
-  const upstream = renderUpstream(route.upstream, verified.claims, engine.secrets)
-  return allow(route.name, upstream, identity(route, verifier, verified.claims))
+  const upstream = renderUpstream(route.upstream, claims, engine.secrets)
+  return allow(route.name, upstream, identity(route, verifier, claims))
+}
+
+/** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */
+async function verifyFresh(engine: Engine, route: CompiledRoute, token: string): Promise<{ verifier: Verifier; claims: JWTPayload } | { reason: DenyReason }> {
+  const verifier = selectProvider(route.verifiers, token)
+  if (typeof verifier === 'string') return { reason: verifier }
+  // 4. The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
+  const keys = verifier.keys.current()
+  const result = await verifyToken(verifier, token)
+  if (!result.ok) return { reason: result.reason }
+  engine.tokenCache.set(token, verifier, keys ?? verifier.keys.current(), result.claims)
+  return { verifier, claims: result.claims }
 }
 
 function allowAnonymous(engine: Engine, route: CompiledRoute): Decision {

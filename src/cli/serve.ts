@@ -81,6 +81,7 @@ function buildEngine(configFile: string, pool: KeySourcePool, metrics: Metrics, 
     pool,
     onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
     warn: (msg, detail) => log.warn(detail, msg),
+    onTokenCache: (hit) => metrics.tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
   })
 }
 

@@ -223,9 +223,19 @@ const Shutdown = Type.Object(
   strict,
 )
 
+/** Verified tokens kept to skip re-verifying a repeated token; 0 entries disables. */
+const TokenCache = Type.Object(
+  {
+    maxEntries: Type.Integer({ minimum: 0, default: 10000 }),
+    maxAge: Type.String({ pattern: Duration.pattern, default: '5m' }),
+  },
+  strict,
+)
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Object(Listen.properties, { ...strict, default: {} }),
+    tokenCache: Type.Object(TokenCache.properties, { ...strict, default: {} }),
     shutdown: Type.Object(Shutdown.properties, { ...strict, default: {} }),
     log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),

@@ -15,6 +15,7 @@ import { loadSecrets, type SecretStore } from '../secrets/store.js'
 import { compileTokenSources, mergeTokenSources, type TokenSource } from '../token/source.js'
 import { compileUpstream } from '../upstream/compile.js'
 import { compileVerifier, type Verifier } from '../verify/compile.js'
+import { VerifiedTokenCache } from '../verify/token-cache.js'
 import type { CompiledRoute, Engine } from './engine.js'
 
 export interface EngineDeps {
@@ -25,6 +26,7 @@ export interface EngineDeps {
   readonly pool?: KeySourcePool
   readonly onFetch?: (provider: string, outcome: FetchOutcome) => void
   readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
+  readonly onTokenCache?: (hit: boolean) => void
 }
 
 interface CompiledProvider {
@@ -57,6 +59,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     providers: new Map([...providers].map(([name, p]) => [name, p.verifier])),
     keySources: new Map([...providers].map(([name, p]) => [name, p.keys])),
     secrets: secrets satisfies SecretStore,
+    tokenCache: new VerifiedTokenCache(config.tokenCache.maxEntries, parseDuration(config.tokenCache.maxAge), deps.onTokenCache),
     listen: Object.freeze({ ...config.listen }),
     limits: Object.freeze({ ...config.limits }),
     decisionSampling: Object.freeze({ allow: config.log.decisions.allow ?? 1, deny: config.log.decisions.deny ?? 1 }),

@@ -5,6 +5,7 @@ import type { RouteMatcher } from '../routes/match.js'
 import type { TokenSource } from '../token/source.js'
 import type { UpstreamPlan } from '../upstream/plan.js'
 import type { Verifier } from '../verify/compile.js'
+import type { VerifiedTokenCache } from '../verify/token-cache.js'
 
 /** A claim copied into dynamic_metadata under `key` (the path as the config wrote it). */
 export interface MetadataClaim {
@@ -32,6 +33,8 @@ export interface Engine {
   /** Each provider's key source, by provider name (readiness, metrics). */
   readonly keySources: ReadonlyMap<string, KeySource>
   readonly secrets: SecretStore
+  /** Verified tokens of this engine (a reload starts empty). */
+  readonly tokenCache: VerifiedTokenCache
   readonly listen: { readonly grpc: string; readonly http: string }
   readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number }
   /** Share of decisions logged, by kind. */

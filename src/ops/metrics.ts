@@ -8,6 +8,7 @@ export interface Metrics {
   readonly checkDuration: Histogram<'decision'>
   readonly jwksFetches: Counter<'provider' | 'outcome'>
   readonly configReloads: Counter<'outcome'>
+  readonly tokenCache: Counter<'result'>
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
 }
@@ -40,6 +41,12 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   })
+  const tokenCache = new Counter({
+    name: 'ext_authz_token_cache_total',
+    help: 'Verified-token cache lookups, by result (hit: signature check skipped)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  })
   let sources: () => ReadonlyMap<string, KeySource> = () => new Map()
   new Gauge({
     name: 'jwks_keys',
@@ -70,6 +77,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     checkDuration,
     jwksFetches,
     configReloads,
+    tokenCache,
     observeKeySources: (current) => {
       sources = current
     },

@@ -37,7 +37,12 @@ export async function startTestServer(
   const validated = validateConfig(raw)
   if (!validated.ok) throw new ConfigInvalidError(validated.errors)
   const baseDir = 'file' in config ? dirname(resolve(config.file)) : process.cwd()
-  const engine = compileEngine(validated.config, { env, baseDir })
+  const metrics = createMetrics()
+  const engine = compileEngine(validated.config, {
+    env,
+    baseDir,
+    onTokenCache: (hit) => metrics.tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
+  })
   const logLines: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -46,7 +51,6 @@ export async function startTestServer(
       done()
     },
   })
-  const metrics = createMetrics()
   const server = await startCheckServer('127.0.0.1:0', {
     holder: new EngineHolder(engine),
     metrics,
