@@ -8,8 +8,9 @@ import { UsageError } from './usage-error.js'
 
 const USAGE = `usage: jwt-ext-authz <command> [options]
 
-  serve     [--config FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--log-level LEVEL]
-            Serve Check (default config: the bundled examples/llm-gateway.yaml).
+  serve     [--config FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--log-level LEVEL] [--workers N]
+            Serve Check (default config: the bundled examples/llm-gateway.yaml); N processes
+            share the gRPC port, /metrics sums them.
   validate  --config FILE
             Check a config; exit 1 listing every error with its path.
   check     [--address HOST:PORT] --path PATH [--method M] [--host H] [--token JWT]
@@ -66,9 +67,12 @@ function serveOptions(args: readonly string[]) {
       grpc: { type: 'string' },
       http: { type: 'string' },
       'log-level': { type: 'string' },
+      workers: { type: 'string', default: '1' },
     },
   })
-  return { config: values.config, grpc: values.grpc, http: values.http, logLevel: values['log-level'] }
+  const workers = Number(values.workers)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers takes a whole number from 1 to 64')
+  return { config: values.config, grpc: values.grpc, http: values.http, logLevel: values['log-level'], workers }
 }
 
 function requireConfig(args: readonly string[]): string {

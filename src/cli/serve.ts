@@ -1,4 +1,6 @@
+import cluster from 'node:cluster'
 import { join } from 'node:path'
+import { AggregatorRegistry } from 'prom-client'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { startCheckServer, type RunningCheckServer } from '../check/server.js'
@@ -12,12 +14,15 @@ import { startOpsServer } from '../ops/http.js'
 import { createLogger, type Logger } from '../ops/log.js'
 import { createMetrics, type Metrics } from '../ops/metrics.js'
 import { ConfigReloader } from '../ops/reload.js'
+import { servePrimary, type WorkerReport } from './serve-cluster.js'
 
 export interface ServeOptions {
   readonly config?: string
   readonly grpc?: string
   readonly http?: string
   readonly logLevel?: string
+  /** Processes sharing the gRPC port (`--workers`); 1 serves in this process. */
+  readonly workers?: number
 }
 
 /** The bundled seed-scenario config that `npm start` serves. */
@@ -30,6 +35,10 @@ export function bundledExampleConfig(): string {
  * SIGTERM/SIGINT drains: not ready and NOT_SERVING, in-flight Checks finish, exit 0.
  */
 export async function serve(options: ServeOptions): Promise<number> {
+  const workers = options.workers ?? 1
+  if (cluster.isPrimary && workers > 1) {
+    return servePrimary({ ...options, config: options.config ?? bundledExampleConfig() }, workers)
+  }
   const log = createLogger((options.logLevel ?? 'info') as 'info')
   const metrics = createMetrics()
   const pool = new KeySourcePool()
@@ -48,11 +57,11 @@ export async function serve(options: ServeOptions): Promise<number> {
   metrics.observeKeySources(() => holder.current().keySources)
   const state = { draining: false }
   const check = await startCheckServer(options.grpc ?? engine.listen.grpc, { holder, metrics, log }, false)
+  const readiness = (): string | undefined => (state.draining ? 'draining' : notReadyReason(holder.current()))
   const http = splitHostPort(options.http ?? engine.listen.http)
-  const ops = await startOpsServer(http.host, http.port, {
-    registry: metrics.registry,
-    notReadyReason: () => (state.draining ? 'draining' : notReadyReason(holder.current())),
-  })
+  const ops = cluster.isWorker
+    ? reportToPrimary(metrics, check.port, readiness)
+    : await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: readiness })
   void firstFetches(engine).then(() => state.draining || check.setServing(true))
   const reloader = new ConfigReloader({
     configFile, holder, build, log, metrics,
@@ -64,7 +73,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const onHangup = (): void => void reloader.reload('SIGHUP')
   process.on('SIGHUP', onHangup)
   log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
-  process.stdout.write(`jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
+  if (cluster.isPrimary) process.stdout.write(`jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
   const signal = await nextStopSignal()
   process.off('SIGHUP', onHangup)
   state.draining = true
@@ -111,4 +120,28 @@ async function drain(check: RunningCheckServer, engine: Engine, log: Logger, sig
 
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(':'))
+}
+
+/**
+ * A worker has no ops server: the primary serves /metrics from this registry (prom-client
+ * cluster IPC) and /readyz from the readiness reported here.
+ */
+function reportToPrimary(metrics: Metrics, grpcPort: number, readiness: () => string | undefined): { port: number; close(): Promise<void> } {
+  AggregatorRegistry.setRegistries([metrics.registry])
+  new AggregatorRegistry() // installs the worker's answer to the primary's metrics requests
+  const send = (report: WorkerReport): void => {
+    if (process.connected) process.send?.(report)
+  }
+  send({ jwtExtAuthz: 'listening', grpcPort })
+  const timer = setInterval(() => send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null }), 250)
+  timer.unref()
+  send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null })
+  return {
+    port: 0,
+    close: async () => {
+      clearInterval(timer)
+      // The IPC channel would keep this process alive after draining.
+      if (process.connected) process.disconnect()
+    },
+  }
 }

@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Registry } from 'prom-client'
+/** A prom-client Registry, or the cluster primary's view summing its workers. */
+export interface MetricsSource {
+  metrics(): Promise<string>
+  readonly contentType: string
+}
 
 export interface OpsHttpDeps {
-  readonly registry: Registry
+  readonly registry: MetricsSource
   /** Why the service is not ready, or undefined when it is. */
   readonly notReadyReason: () => string | undefined
 }
@@ -39,6 +43,11 @@ export async function startOpsServer(host: string, port: number, deps: OpsHttpDe
   })
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // Scrapers and probes keep connections alive; do not wait for their idle timeout.
+        server.closeIdleConnections()
+      }),
   }
 }

@@ -7,10 +7,13 @@ export interface CheckClient {
   close(): void
 }
 
-/** A real grpc-js client for envoy.service.auth.v3.Authorization (insecure, loopback). */
-export function createCheckClient(address: string): CheckClient {
+/**
+ * A real grpc-js client for envoy.service.auth.v3.Authorization (insecure, loopback).
+ * `ownConnection`: grpc-js otherwise shares one connection among clients of one address.
+ */
+export function createCheckClient(address: string, opts: { ownConnection?: boolean } = {}): CheckClient {
   const Client = loadAuthorizationClient()
-  const client = new Client(address, credentials.createInsecure())
+  const client = new Client(address, credentials.createInsecure(), opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {})
   return {
     check: (req, opts) =>
       new Promise((resolve, reject) => {

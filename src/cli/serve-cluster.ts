@@ -1,0 +1,91 @@
+import cluster, { type Worker } from 'node:cluster'
+import { AggregatorRegistry } from 'prom-client'
+import { ConfigInvalidError } from '../config/config-error.js'
+import { loadConfigFile } from '../config/load.js'
+import { validateConfig } from '../config/validate.js'
+import { splitHostPort } from '../lib/address.js'
+import { startOpsServer } from '../ops/http.js'
+import type { ServeOptions } from './serve.js'
+
+/** What a worker tells the primary (over cluster IPC). */
+export type WorkerReport =
+  | { readonly jwtExtAuthz: 'listening'; readonly grpcPort: number }
+  | { readonly jwtExtAuthz: 'readiness'; readonly notReady: string | null }
+
+/**
+ * `serve --workers N`: the primary forks N workers that each run the Check server on the
+ * shared gRPC port (Node's cluster module hands them connections), and itself serves
+ * /metrics (summed over workers), /healthz and /readyz (ready when every worker is). Signals
+ * are forwarded; a worker that dies while serving is replaced.
+ */
+export async function servePrimary(options: ServeOptions & { config: string }, workers: number): Promise<number> {
+  const listen = readListen(options)
+  if (listen === undefined) return 1
+  const aggregator = new AggregatorRegistry()
+  const readiness = new Map<number, string | null>()
+  let draining = false
+  const fork = (): Worker => cluster.fork()
+  for (let i = 0; i < workers; i++) fork()
+  cluster.on('exit', (worker) => {
+    readiness.delete(worker.id)
+    if (!draining) fork()
+  })
+  const grpcPort = await firstListening(readiness)
+  const http = splitHostPort(listen.http)
+  const ops = await startOpsServer(http.host, http.port, {
+    registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
+    notReadyReason: () => clusterNotReady(draining, workers, readiness),
+  })
+  process.on('SIGHUP', () => forward('SIGHUP'))
+  process.stdout.write(`jwt-ext-authz: Check on ${listen.grpc.slice(0, listen.grpc.lastIndexOf(':'))}:${grpcPort} (gRPC), ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`)
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
+  })
+  draining = true
+  await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
+  await ops.close()
+  return 0
+}
+
+function readListen(options: ServeOptions & { config: string }): { grpc: string; http: string } | undefined {
+  try {
+    const result = validateConfig(loadConfigFile(options.config))
+    if (!result.ok) throw new ConfigInvalidError(result.errors)
+    return { grpc: options.grpc ?? result.config.listen.grpc, http: options.http ?? result.config.listen.http }
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err
+    process.stderr.write(`${options.config}: invalid config\n${err.message}\n`)
+    return undefined
+  }
+}
+
+/** Resolves with the gRPC port once a worker is listening; tracks readiness reports. */
+function firstListening(readiness: Map<number, string | null>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    cluster.on('message', (worker, message: WorkerReport) => {
+      if (message?.jwtExtAuthz === 'listening') resolve(message.grpcPort)
+      if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
+    })
+    cluster.once('exit', (_w, code) => reject(new Error(`a worker exited (${code}) before listening`)))
+  })
+}
+
+function clusterNotReady(draining: boolean, workers: number, readiness: ReadonlyMap<number, string | null>): string | undefined {
+  if (draining) return 'draining'
+  if (readiness.size < workers) return `${readiness.size} of ${workers} workers reporting`
+  const reasons = [...new Set([...readiness.values()].filter((r): r is string => r !== null))]
+  return reasons.length === 0 ? undefined : reasons.join('; ')
+}
+
+function forward(signal: NodeJS.Signals): void {
+  for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
+}
+
+function stopWorker(worker: Worker, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (worker.isDead()) return resolve()
+    worker.once('exit', () => resolve())
+    worker.process.kill(signal)
+  })
+}
