@@ -6,7 +6,9 @@ run(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (err: unknown) => {
-    process.stderr.write(`jwt-ext-authz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.stderr.write(
+      `jwt-ext-authz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    )
     process.exitCode = 2
   },
 )

@@ -18,7 +18,10 @@ import { verifyToken } from '../verify/verify.js'
  */
 export async function decide(engine: Engine, req: AuthRequest): Promise<Decision> {
   // 0. Size: a request beyond the limits is refused before anything reads it.
-  if (req.headerBytes > engine.limits.maxHeaderBytes || req.bodyBytes > engine.limits.maxBodyBytes) {
+  if (
+    req.headerBytes > engine.limits.maxHeaderBytes ||
+    req.bodyBytes > engine.limits.maxBodyBytes
+  ) {
     return deny('request_too_large')
   }
 
@@ -31,25 +34,30 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
   const extracted = extractToken(route.tokenSources, req)
   if ('reason' in extracted) return deny(extracted.reason, route.name)
 
-  // 3. A token verified before, with the keys its provider still has, is not verified again.
+  // 3. Verification: a token verified before, with the keys its provider still has, is
+  //    reused; otherwise provider by `iss`, then signature, algorithm, iss/aud/exp/nbf.
   const cached = engine.tokenCache.get(extracted.token, route.verifiers)
   const verified = cached ?? (await verifyFresh(engine, route, extracted.token))
   if ('reason' in verified) return deny(verified.reason, route.name)
   const { verifier, claims } = verified
 
-  // 5. Claim rules (Gloo rbac), precompiled, synchronous.
+  // 4. Claim rules (Gloo rbac), precompiled, synchronous.
   if (!route.authorizer.allows(claims, verifier.name, req)) return deny('rbac_denied', route.name)
 
-  // 6. Allow: rewrite the upstream request and describe the caller.
+  // 5. Allow: rewrite the upstream request and describe the caller.
   const upstream = renderUpstream(route.upstream, claims, engine.secrets)
   return allow(route.name, upstream, identity(route, verifier, claims))
 }
 
 /** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */
-async function verifyFresh(engine: Engine, route: CompiledRoute, token: string): Promise<{ verifier: Verifier; claims: JWTPayload } | { reason: DenyReason }> {
+async function verifyFresh(
+  engine: Engine,
+  route: CompiledRoute,
+  token: string,
+): Promise<{ verifier: Verifier; claims: JWTPayload } | { reason: DenyReason }> {
   const verifier = selectProvider(route.verifiers, token)
   if (typeof verifier === 'string') return { reason: verifier }
-  // 4. The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
+  // The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
   const keys = verifier.keys.current()
   const result = await verifyToken(verifier, token)
   if (!result.ok) return { reason: result.reason }

@@ -39,7 +39,10 @@ function readHeaders(http: HttpRequest): { headers: Map<string, string[]>; bytes
   if (raw !== undefined && raw.length > 0) {
     for (const h of raw) {
       if (typeof h.key !== 'string') continue
-      const value = h.raw_value !== undefined && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('latin1') : (h.value ?? '')
+      const value =
+        h.raw_value !== undefined && h.raw_value.length > 0
+          ? Buffer.from(h.raw_value).toString('latin1')
+          : (h.value ?? '')
       bytes += h.key.length + value.length
       addHeader(headers, h.key, value)
     }
@@ -75,7 +78,9 @@ function indexOfAny(text: string, a: string, b: string): number {
   return Math.min(i, j)
 }
 
-function readContextExtensions(map: Readonly<Record<string, string>> | undefined | null): ReadonlyMap<string, string> {
+function readContextExtensions(
+  map: Readonly<Record<string, string>> | undefined | null,
+): ReadonlyMap<string, string> {
   if (map === undefined || map === null) return EMPTY_MAP
   const keys = Object.keys(map)
   if (keys.length === 0) return EMPTY_MAP

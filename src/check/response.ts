@@ -22,7 +22,9 @@ function okResponse(decision: Allow): CheckResponse {
     ok_response: {
       headers: decision.set.map((h) => header(h.name, h.value)),
       headers_to_remove: [...decision.remove],
-      ...(decision.removeQuery.length > 0 ? { query_parameters_to_remove: [...decision.removeQuery] } : {}),
+      ...(decision.removeQuery.length > 0
+        ? { query_parameters_to_remove: [...decision.removeQuery] }
+        : {}),
     },
     dynamic_metadata: toStruct(decision.metadata),
   }
@@ -55,5 +57,9 @@ function quotable(text: string): string {
 
 /** Both `append: false` and `append_action`: Envoy 1.37.0 duplicated headers when `append` was unset (envoy#43310). */
 function header(key: string, value: string): HeaderValueOption {
-  return { header: { key, value }, append: { value: false }, append_action: OVERWRITE_IF_EXISTS_OR_ADD }
+  return {
+    header: { key, value },
+    append: { value: false },
+    append_action: OVERWRITE_IF_EXISTS_OR_ADD,
+  }
 }

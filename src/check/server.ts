@@ -25,21 +25,28 @@ export interface RunningCheckServer {
 }
 
 /** Starts the gRPC server with the Check service on `address` (`host:port`; port 0 picks one). */
-export async function startCheckServer(address: string, deps: CheckServiceDeps, serving = true): Promise<RunningCheckServer> {
+export async function startCheckServer(
+  address: string,
+  deps: CheckServiceDeps,
+  serving = true,
+): Promise<RunningCheckServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
   server.addService(loadAuthorizationService(), { Check: createCheckHandler(deps) })
   const status = serving ? 'SERVING' : 'NOT_SERVING'
   const health = new HealthImplementation({ '': status, [CHECK_SERVICE_NAME]: status })
   health.addToServer(server)
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    )
   })
   return {
     server,
     port,
     health,
     setServing: (on: boolean) => {
-      for (const name of ['', CHECK_SERVICE_NAME]) health.setStatus(name, on ? 'SERVING' : 'NOT_SERVING')
+      for (const name of ['', CHECK_SERVICE_NAME])
+        health.setStatus(name, on ? 'SERVING' : 'NOT_SERVING')
     },
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {

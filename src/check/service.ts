@@ -24,13 +24,22 @@ const EMPTY_REQUEST: AuthRequest = toAuthRequest({})
  * attacker can provoke would become an allow. Faults become an `internal_error` deny.
  */
 export function createCheckHandler(deps: CheckServiceDeps) {
-  return function check(call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>): void {
+  return function check(
+    call: ServerUnaryCall<CheckRequest, CheckResponse>,
+    callback: sendUnaryData<CheckResponse>,
+  ): void {
     const started = process.hrtime.bigint()
     const engine = deps.holder.current()
     let req = EMPTY_REQUEST
     const answer = (decision: Decision): void => {
       callback(null, toCheckResponse(decision, req))
-      recordCheck(deps, engine.decisionSampling, req, decision, Number(process.hrtime.bigint() - started) / 1e9)
+      recordCheck(
+        deps,
+        engine.decisionSampling,
+        req,
+        decision,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      )
     }
     try {
       req = toAuthRequest(call.request ?? {})

@@ -32,15 +32,28 @@ export async function runCheck(args: readonly string[]): Promise<number> {
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
   }
   if (values.token !== undefined) headers.authorization = `Bearer ${values.token}`
-  const request = buildRequest(values.method.toUpperCase(), values.scheme, values.host, values.path, headers, pairs(values['context-extension']))
+  const request = buildRequest(
+    values.method.toUpperCase(),
+    values.scheme,
+    values.host,
+    values.path,
+    headers,
+    pairs(values['context-extension']),
+  )
   let response: CheckResponse
   try {
     response = await sendCheck(values.address, request, Number(values.timeout))
   } catch (err) {
-    process.stderr.write(`check failed: ${(err as ServiceError).details || (err as Error).message}\n`)
+    process.stderr.write(
+      `check failed: ${(err as ServiceError).details || (err as Error).message}\n`,
+    )
     return 2
   }
-  process.stdout.write(values.json ? `${JSON.stringify(response, null, 2)}\n` : describe(response, values['show-secrets']))
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(response, null, 2)}\n`
+      : describe(response, values['show-secrets']),
+  )
   return response.status?.code === 0 ? 0 : 1
 }
 
@@ -54,7 +67,14 @@ function pairs(items: readonly string[]): Record<string, string> {
   return out
 }
 
-function buildRequest(method: string, scheme: string, host: string, path: string, headers: Record<string, string>, contextExtensions: Record<string, string>): CheckRequest {
+function buildRequest(
+  method: string,
+  scheme: string,
+  host: string,
+  path: string,
+  headers: Record<string, string>,
+  contextExtensions: Record<string, string>,
+): CheckRequest {
   return {
     attributes: {
       request: {
@@ -64,7 +84,13 @@ function buildRequest(method: string, scheme: string, host: string, path: string
           host,
           path,
           protocol: 'HTTP/1.1',
-          headers: { ':method': method, ':path': path, ':authority': host, ':scheme': scheme, ...headers },
+          headers: {
+            ':method': method,
+            ':path': path,
+            ':authority': host,
+            ':scheme': scheme,
+            ...headers,
+          },
         },
       },
       context_extensions: contextExtensions,
@@ -72,15 +98,23 @@ function buildRequest(method: string, scheme: string, host: string, path: string
   }
 }
 
-function sendCheck(address: string, request: CheckRequest, timeoutMs: number): Promise<CheckResponse> {
+function sendCheck(
+  address: string,
+  request: CheckRequest,
+  timeoutMs: number,
+): Promise<CheckResponse> {
   const Client = loadAuthorizationClient()
   const client = new Client(address, credentials.createInsecure())
   return new Promise<CheckResponse>((resolve, reject) => {
-    client.Check(request, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: CheckResponse) => {
-      client.close()
-      if (err) reject(err)
-      else resolve(res)
-    })
+    client.Check(
+      request,
+      { deadline: Date.now() + timeoutMs },
+      (err: ServiceError | null, res: CheckResponse) => {
+        client.close()
+        if (err) reject(err)
+        else resolve(res)
+      },
+    )
   })
 }
 
@@ -88,12 +122,17 @@ function describe(res: CheckResponse, showSecrets: boolean): string {
   const lines: string[] = []
   if (res.status?.code === 0 || res.status === undefined || res.status === null) {
     lines.push('ALLOWED')
-    for (const h of res.ok_response?.headers ?? []) lines.push(`  set upstream header  ${formatHeader(h, showSecrets)}`)
-    for (const name of res.ok_response?.headers_to_remove ?? []) lines.push(`  remove upstream header  ${name}`)
-    if (res.dynamic_metadata) lines.push(`  dynamic_metadata  ${JSON.stringify(fromStruct(res.dynamic_metadata))}`)
+    for (const h of res.ok_response?.headers ?? [])
+      lines.push(`  set upstream header  ${formatHeader(h, showSecrets)}`)
+    for (const name of res.ok_response?.headers_to_remove ?? [])
+      lines.push(`  remove upstream header  ${name}`)
+    if (res.dynamic_metadata)
+      lines.push(`  dynamic_metadata  ${JSON.stringify(fromStruct(res.dynamic_metadata))}`)
   } else {
     const denied = res.denied_response
-    lines.push(`DENIED  HTTP ${denied?.status?.code ?? 403}  (gRPC status ${res.status.code}, reason ${res.status.message || 'unknown'})`)
+    lines.push(
+      `DENIED  HTTP ${denied?.status?.code ?? 403}  (gRPC status ${res.status.code}, reason ${res.status.message || 'unknown'})`,
+    )
     for (const h of denied?.headers ?? []) lines.push(`  ${formatHeader(h, true)}`)
     lines.push(`  body: ${denied?.body ?? ''}`)
   }

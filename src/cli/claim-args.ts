@@ -13,7 +13,8 @@ export function claimsFromArgs(args: readonly string[]): Record<string, unknown>
     if (eq <= 0) throw new UsageError(`--claim needs name=value, got ${arg}`)
     const list = arg.slice(0, eq).endsWith('[]')
     const path = arg.slice(0, eq).replace(/\[\]$/, '').split('.')
-    if (path.some((p) => p === '' || p === '__proto__')) throw new UsageError(`--claim has a bad name: ${arg}`)
+    if (path.some((p) => p === '' || p === '__proto__'))
+      throw new UsageError(`--claim has a bad name: ${arg}`)
     setPath(claims, path, typed(arg.slice(eq + 1)), list)
   }
   return claims
@@ -24,11 +25,22 @@ function typed(value: string): unknown {
   return /^-?(0|[1-9][0-9]{0,14})$/.test(value) ? Number(value) : value
 }
 
-function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown, list: boolean): void {
+function setPath(
+  root: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+  list: boolean,
+): void {
   let node = root
   for (const key of path.slice(0, -1)) {
     const next = node[key]
-    if (typeof next !== 'object' || next === null || Array.isArray(next) || !Object.hasOwn(node, key)) node[key] = {}
+    if (
+      typeof next !== 'object' ||
+      next === null ||
+      Array.isArray(next) ||
+      !Object.hasOwn(node, key)
+    )
+      node[key] = {}
     node = node[key] as Record<string, unknown>
   }
   const last = path[path.length - 1]!

@@ -14,10 +14,15 @@ type KeyAlg = (typeof ALGS)[number]
  */
 export async function runKeys(args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args
-  if (sub !== 'generate') throw new UsageError('usage: keys generate --alg RS256|ES256|EdDSA|HS256 --kid K --out DIR')
+  if (sub !== 'generate')
+    throw new UsageError('usage: keys generate --alg RS256|ES256|EdDSA|HS256 --kid K --out DIR')
   const { values } = parseArgs({
     args: rest,
-    options: { alg: { type: 'string', default: 'RS256' }, kid: { type: 'string' }, out: { type: 'string', default: '.' } },
+    options: {
+      alg: { type: 'string', default: 'RS256' },
+      kid: { type: 'string' },
+      out: { type: 'string', default: '.' },
+    },
   })
   if (!(ALGS as readonly string[]).includes(values.alg)) {
     throw new UsageError(`--alg must be one of ${ALGS.join(', ')}`)
@@ -26,11 +31,21 @@ export async function runKeys(args: readonly string[]): Promise<number> {
   const kid = values.kid ?? `${alg.toLowerCase()}-${new Date().toISOString().slice(0, 10)}`
   const { privateJwk, publicJwk } = await generate(alg, kid)
   mkdirSync(values.out, { recursive: true })
-  writeFileSync(join(values.out, 'private.jwk.json'), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 })
+  writeFileSync(join(values.out, 'private.jwk.json'), `${JSON.stringify(privateJwk, null, 2)}\n`, {
+    mode: 0o600,
+  })
   // A symmetric key has no public half: its "JWKS" is the secret itself, so keep it 0600 too.
-  writeFileSync(join(values.out, 'jwks.json'), `${JSON.stringify({ keys: [publicJwk] }, null, 2)}\n`, { mode: alg === 'HS256' ? 0o600 : 0o644 })
-  process.stdout.write(`wrote ${join(values.out, 'private.jwk.json')} (signing key, keep it private)\n`)
-  process.stdout.write(`wrote ${join(values.out, 'jwks.json')} (${alg === 'HS256' ? 'the shared secret as a JWKS: as private as the key' : 'public keys'}: jwks.local.file)\n`)
+  writeFileSync(
+    join(values.out, 'jwks.json'),
+    `${JSON.stringify({ keys: [publicJwk] }, null, 2)}\n`,
+    { mode: alg === 'HS256' ? 0o600 : 0o644 },
+  )
+  process.stdout.write(
+    `wrote ${join(values.out, 'private.jwk.json')} (signing key, keep it private)\n`,
+  )
+  process.stdout.write(
+    `wrote ${join(values.out, 'jwks.json')} (${alg === 'HS256' ? 'the shared secret as a JWKS: as private as the key' : 'public keys'}: jwks.local.file)\n`,
+  )
   return 0
 }
 

@@ -51,7 +51,11 @@ export async function run(argv: readonly string[]): Promise<number> {
         return 2
     }
   } catch (err) {
-    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof TypeError &&
+      'code' in err &&
+      String(err.code).startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`${err.message}\n${USAGE}`)
       return 2
     }
@@ -71,8 +75,15 @@ function serveOptions(args: readonly string[]) {
     },
   })
   const workers = Number(values.workers)
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers takes a whole number from 1 to 64')
-  return { config: values.config, grpc: values.grpc, http: values.http, logLevel: values['log-level'], workers }
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new UsageError('--workers takes a whole number from 1 to 64')
+  return {
+    config: values.config,
+    grpc: values.grpc,
+    http: values.http,
+    logLevel: values['log-level'],
+    workers,
+  }
 }
 
 function requireConfig(args: readonly string[]): string {

@@ -18,7 +18,10 @@ export type WorkerReport =
  * /metrics (summed over workers), /healthz and /readyz (ready when every worker is). Signals
  * are forwarded; a worker that dies while serving is replaced.
  */
-export async function servePrimary(options: ServeOptions & { config: string }, workers: number): Promise<number> {
+export async function servePrimary(
+  options: ServeOptions & { config: string },
+  workers: number,
+): Promise<number> {
   const listen = readListen(options)
   if (listen === undefined) return 1
   const aggregator = new AggregatorRegistry()
@@ -37,7 +40,9 @@ export async function servePrimary(options: ServeOptions & { config: string }, w
     notReadyReason: () => clusterNotReady(draining, workers, readiness),
   })
   process.on('SIGHUP', () => forward('SIGHUP'))
-  process.stdout.write(`jwt-ext-authz: Check on ${listen.grpc.slice(0, listen.grpc.lastIndexOf(':'))}:${grpcPort} (gRPC), ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`)
+  process.stdout.write(
+    `jwt-ext-authz: Check on ${listen.grpc.slice(0, listen.grpc.lastIndexOf(':'))}:${grpcPort} (gRPC), ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`,
+  )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
@@ -48,11 +53,16 @@ export async function servePrimary(options: ServeOptions & { config: string }, w
   return 0
 }
 
-function readListen(options: ServeOptions & { config: string }): { grpc: string; http: string } | undefined {
+function readListen(
+  options: ServeOptions & { config: string },
+): { grpc: string; http: string } | undefined {
   try {
     const result = validateConfig(loadConfigFile(options.config))
     if (!result.ok) throw new ConfigInvalidError(result.errors)
-    return { grpc: options.grpc ?? result.config.listen.grpc, http: options.http ?? result.config.listen.http }
+    return {
+      grpc: options.grpc ?? result.config.listen.grpc,
+      http: options.http ?? result.config.listen.http,
+    }
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
     process.stderr.write(`${options.config}: invalid config\n${err.message}\n`)
@@ -67,11 +77,17 @@ function firstListening(readiness: Map<number, string | null>): Promise<number> 
       if (message?.jwtExtAuthz === 'listening') resolve(message.grpcPort)
       if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
     })
-    cluster.once('exit', (_w, code) => reject(new Error(`a worker exited (${code}) before listening`)))
+    cluster.once('exit', (_w, code) =>
+      reject(new Error(`a worker exited (${code}) before listening`)),
+    )
   })
 }
 
-function clusterNotReady(draining: boolean, workers: number, readiness: ReadonlyMap<number, string | null>): string | undefined {
+function clusterNotReady(
+  draining: boolean,
+  workers: number,
+  readiness: ReadonlyMap<number, string | null>,
+): string | undefined {
   if (draining) return 'draining'
   if (readiness.size < workers) return `${readiness.size} of ${workers} workers reporting`
   const reasons = [...new Set([...readiness.values()].filter((r): r is string => r !== null))]

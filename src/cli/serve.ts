@@ -56,15 +56,27 @@ export async function serve(options: ServeOptions): Promise<number> {
   applySettings(log, engine, options)
   metrics.observeKeySources(() => holder.current().keySources)
   const state = { draining: false }
-  const check = await startCheckServer(options.grpc ?? engine.listen.grpc, { holder, metrics, log }, false)
-  const readiness = (): string | undefined => (state.draining ? 'draining' : notReadyReason(holder.current()))
+  const check = await startCheckServer(
+    options.grpc ?? engine.listen.grpc,
+    { holder, metrics, log },
+    false,
+  )
+  const readiness = (): string | undefined =>
+    state.draining ? 'draining' : notReadyReason(holder.current())
   const http = splitHostPort(options.http ?? engine.listen.http)
   const ops = cluster.isWorker
     ? reportToPrimary(metrics, check.port, readiness)
-    : await startOpsServer(http.host, http.port, { registry: metrics.registry, notReadyReason: readiness })
+    : await startOpsServer(http.host, http.port, {
+        registry: metrics.registry,
+        notReadyReason: readiness,
+      })
   void firstFetches(engine).then(() => state.draining || check.setServing(true))
   const reloader = new ConfigReloader({
-    configFile, holder, build, log, metrics,
+    configFile,
+    holder,
+    build,
+    log,
+    metrics,
     swapped: (_previous, next) => {
       pool.prune(new Set(next.keySources.values()))
       applySettings(log, next, options)
@@ -72,8 +84,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   })
   const onHangup = (): void => void reloader.reload('SIGHUP')
   process.on('SIGHUP', onHangup)
-  log.info({ config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length }, 'serving')
-  if (cluster.isPrimary) process.stdout.write(`jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`)
+  log.info(
+    { config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length },
+    'serving',
+  )
+  if (cluster.isPrimary)
+    process.stdout.write(
+      `jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`,
+    )
   const signal = await nextStopSignal()
   process.off('SIGHUP', onHangup)
   state.draining = true
@@ -84,7 +102,12 @@ export async function serve(options: ServeOptions): Promise<number> {
   return 0
 }
 
-function buildEngine(configFile: string, pool: KeySourcePool, metrics: Metrics, log: Logger): Engine {
+function buildEngine(
+  configFile: string,
+  pool: KeySourcePool,
+  metrics: Metrics,
+  log: Logger,
+): Engine {
   return loadEngine(configFile, {
     env: process.env,
     pool,
@@ -110,9 +133,17 @@ function nextStopSignal(): Promise<string> {
 }
 
 /** Not ready first (so balancers stop sending), then let in-flight Checks finish, bounded. */
-async function drain(check: RunningCheckServer, engine: Engine, log: Logger, signal: string): Promise<void> {
+async function drain(
+  check: RunningCheckServer,
+  engine: Engine,
+  log: Logger,
+  signal: string,
+): Promise<void> {
   check.setServing(false)
-  log.info({ signal, delayMs: engine.shutdown.delayMs, timeoutMs: engine.shutdown.timeoutMs }, 'draining')
+  log.info(
+    { signal, delayMs: engine.shutdown.delayMs, timeoutMs: engine.shutdown.timeoutMs },
+    'draining',
+  )
   await sleep(engine.shutdown.delayMs)
   await check.close(engine.shutdown.timeoutMs)
   log.info('stopped')
@@ -126,14 +157,21 @@ function hostOf(address: string): string {
  * A worker has no ops server: the primary serves /metrics from this registry (prom-client
  * cluster IPC) and /readyz from the readiness reported here.
  */
-function reportToPrimary(metrics: Metrics, grpcPort: number, readiness: () => string | undefined): { port: number; close(): Promise<void> } {
+function reportToPrimary(
+  metrics: Metrics,
+  grpcPort: number,
+  readiness: () => string | undefined,
+): { port: number; close(): Promise<void> } {
   AggregatorRegistry.setRegistries([metrics.registry])
   new AggregatorRegistry() // installs the worker's answer to the primary's metrics requests
   const send = (report: WorkerReport): void => {
     if (process.connected) process.send?.(report)
   }
   send({ jwtExtAuthz: 'listening', grpcPort })
-  const timer = setInterval(() => send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null }), 250)
+  const timer = setInterval(
+    () => send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null }),
+    250,
+  )
   timer.unref()
   send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null })
   return {

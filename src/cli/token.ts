@@ -33,7 +33,9 @@ export async function runToken(args: readonly string[]): Promise<number> {
   if (values.sub !== undefined) payload.sub = values.sub
   if (values.aud.length > 0) payload.aud = values.aud.length === 1 ? values.aud[0] : values.aud
   Object.assign(payload, claimsFromArgs(values.claim))
-  const jwt = new SignJWT(payload).setProtectedHeader(kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid })
+  const jwt = new SignJWT(payload).setProtectedHeader(
+    kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid },
+  )
   if (values.ttl !== undefined) {
     const now = Math.floor(Date.now() / 1000)
     jwt.setIssuedAt(now).setExpirationTime(now + parseDuration(values.ttl) / 1000)
@@ -42,10 +44,16 @@ export async function runToken(args: readonly string[]): Promise<number> {
   return 0
 }
 
-async function signingKey(file: string | undefined, secret: string | undefined, kidArg: string | undefined) {
-  if (secret !== undefined) return { key: new TextEncoder().encode(secret), alg: 'HS256', kid: kidArg }
+async function signingKey(
+  file: string | undefined,
+  secret: string | undefined,
+  kidArg: string | undefined,
+) {
+  if (secret !== undefined)
+    return { key: new TextEncoder().encode(secret), alg: 'HS256', kid: kidArg }
   const jwk = JSON.parse(readFileSync(file!, 'utf8')) as JWK
-  if (typeof jwk.alg !== 'string') throw new UsageError(`${file}: the JWK has no alg (use keys generate)`)
+  if (typeof jwk.alg !== 'string')
+    throw new UsageError(`${file}: the JWK has no alg (use keys generate)`)
   if (jwk.kty !== 'oct' && jwk.d === undefined) throw new UsageError(`${file}: not a private key`)
   return { key: await importJWK(jwk, jwk.alg), alg: jwk.alg, kid: kidArg ?? jwk.kid }
 }

@@ -11,7 +11,8 @@ export function validate(configFile: string): number {
       `${configFile}: valid (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,
     )
     const secrets = engine.secrets.describe()
-    if (secrets.length > 0) process.stdout.write(`secrets:\n${secrets.map((l) => `  ${l}\n`).join('')}`)
+    if (secrets.length > 0)
+      process.stdout.write(`secrets:\n${secrets.map((l) => `  ${l}\n`).join('')}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
@@ -19,4 +20,3 @@ export function validate(configFile: string): number {
     return 1
   }
 }
-

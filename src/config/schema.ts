@@ -18,9 +18,20 @@ export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' })
 
 /** Algorithms a provider may accept. `none` is not representable. */
 export const ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-  'HS256', 'HS384', 'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'HS256',
+  'HS384',
+  'HS512',
 ] as const
 export type Algorithm = (typeof ALGORITHMS)[number]
 
@@ -66,7 +77,11 @@ const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming }, strict)
 const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming }, strict)
 
 const Jwks = Type.Object(
-  { local: Type.Optional(KeyMaterial), remote: Type.Optional(RemoteJwks), oidc: Type.Optional(OidcJwks) },
+  {
+    local: Type.Optional(KeyMaterial),
+    remote: Type.Optional(RemoteJwks),
+    oidc: Type.Optional(OidcJwks),
+  },
   strict,
 )
 
@@ -158,9 +173,13 @@ const UpstreamHeader = Type.Object(
 
 const Upstream = Type.Object(
   {
-    headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), UpstreamHeader, {
-      default: {},
-    }),
+    headers: Type.Record(
+      Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+      UpstreamHeader,
+      {
+        default: {},
+      },
+    ),
     removeHeaders: Type.Array(NonEmpty, { default: [] }),
     /** Keep the caller's token header on the upstream request (default: removed). */
     forwardToken: Type.Boolean({ default: false }),
@@ -206,9 +225,15 @@ const Rate = Type.Number({ minimum: 0, maximum: 1 })
 /** Structured logs on stderr; one decision line per Check, sampled. */
 const Log = Type.Object(
   {
-    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
     /** Share of Checks whose decision line is written, by decision (1 = every one). */
-    decisions: Type.Object({ allow: Type.Optional(Rate), deny: Type.Optional(Rate) }, { ...strict, default: {} }),
+    decisions: Type.Object(
+      { allow: Type.Optional(Rate), deny: Type.Optional(Rate) },
+      { ...strict, default: {} },
+    ),
   },
   strict,
 )

@@ -87,7 +87,9 @@ function checkProvider(provider: ProviderConfig, path: string): ConfigError[] {
 function checkRoute(config: Config, route: RouteConfig, path: string): ConfigError[] {
   const errors: ConfigError[] = []
   const match = route.match
-  const kinds = ['prefix', 'path', 'regex'].filter((k) => match[k as keyof typeof match] !== undefined)
+  const kinds = ['prefix', 'path', 'regex'].filter(
+    (k) => match[k as keyof typeof match] !== undefined,
+  )
   if (kinds.length > 1) {
     errors.push({
       path: joinPath(path, 'match'),
@@ -96,7 +98,10 @@ function checkRoute(config: Config, route: RouteConfig, path: string): ConfigErr
   }
   route.providers?.forEach((name, i) => {
     if (!Object.hasOwn(config.providers, name)) {
-      errors.push({ path: joinPath(joinPath(path, 'providers'), i), message: `unknown provider ${name}` })
+      errors.push({
+        path: joinPath(joinPath(path, 'providers'), i),
+        message: `unknown provider ${name}`,
+      })
     }
   })
   if (!route.allowAnonymous && Object.keys(config.providers).length === 0) {
@@ -128,16 +133,25 @@ function checkUpstream(config: Config, route: RouteConfig, path: string): Config
     const headerPath = joinPath(joinPath(path, 'headers'), name)
     errors.push(...exactlyOne(spec, ['secret', 'value', 'claim'], headerPath))
     if (spec.secret !== undefined && !Object.hasOwn(config.secrets, spec.secret)) {
-      errors.push({ path: joinPath(headerPath, 'secret'), message: `unknown secret ${spec.secret}` })
+      errors.push({
+        path: joinPath(headerPath, 'secret'),
+        message: `unknown secret ${spec.secret}`,
+      })
     }
     if (spec.prefix !== undefined && spec.value !== undefined) {
       errors.push({ path: joinPath(headerPath, 'prefix'), message: 'not allowed with value' })
     }
     if (spec.nestedClaimDelimiter !== undefined && spec.claim === undefined) {
-      errors.push({ path: joinPath(headerPath, 'nestedClaimDelimiter'), message: 'only allowed with claim' })
+      errors.push({
+        path: joinPath(headerPath, 'nestedClaimDelimiter'),
+        message: 'only allowed with claim',
+      })
     }
     if (route.allowAnonymous && spec.claim !== undefined) {
-      errors.push({ path: joinPath(headerPath, 'claim'), message: 'an anonymous route has no claims' })
+      errors.push({
+        path: joinPath(headerPath, 'claim'),
+        message: 'an anonymous route has no claims',
+      })
     }
   }
   return errors
@@ -148,7 +162,10 @@ function checkRouteNames(routes: readonly RouteConfig[]): ConfigError[] {
   const errors: ConfigError[] = []
   routes.forEach((route, i) => {
     if (seen.has(route.name)) {
-      errors.push({ path: joinPath(joinPath('routes', i), 'name'), message: `duplicate route name ${route.name}` })
+      errors.push({
+        path: joinPath(joinPath('routes', i), 'name'),
+        message: `duplicate route name ${route.name}`,
+      })
     }
     seen.add(route.name)
   })

@@ -30,10 +30,21 @@ export type Decision = Allow | Deny
 
 export function allow(
   route: string,
-  upstream: { readonly set: readonly HeaderToSet[]; readonly remove: readonly string[]; readonly removeQuery: readonly string[] },
+  upstream: {
+    readonly set: readonly HeaderToSet[]
+    readonly remove: readonly string[]
+    readonly removeQuery: readonly string[]
+  },
   metadata: DecisionMetadata,
 ): Allow {
-  return { kind: 'allow', route, set: upstream.set, remove: upstream.remove, removeQuery: upstream.removeQuery, metadata }
+  return {
+    kind: 'allow',
+    route,
+    set: upstream.set,
+    remove: upstream.remove,
+    removeQuery: upstream.removeQuery,
+    metadata,
+  }
 }
 
 export function deny(reason: DenyReason, route?: string): Deny {

@@ -70,7 +70,12 @@ export const DENY = Object.freeze({
   jwks_unavailable: invalidToken('jwks unavailable'),
   rbac_denied: forbidden(),
   no_route: forbidden(),
-  request_too_large: { http: 413, grpc: status.PERMISSION_DENIED, body: 'request too large', challenge: 'none' },
+  request_too_large: {
+    http: 413,
+    grpc: status.PERMISSION_DENIED,
+    body: 'request too large',
+    challenge: 'none',
+  },
   // Our own fault: fail closed with the same static 403 a policy deny gives.
   internal_error: forbidden(),
 } as const satisfies Record<DenyReason, DenySpec>)

@@ -47,11 +47,15 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
   errors.push(...secretErrors)
   const providers = new Map<string, CompiledProvider>()
   for (const [name, provider] of Object.entries(config.providers)) {
-    const compiled = attempt(joinPath('providers', name), errors, () => compileProvider(name, provider, pooled))
+    const compiled = attempt(joinPath('providers', name), errors, () =>
+      compileProvider(name, provider, pooled),
+    )
     if (compiled !== undefined) providers.set(name, compiled)
   }
   const routes = config.routes.map((route, i) =>
-    attempt(joinPath('routes', i), errors, () => compileRoute(route, providers, joinPath('routes', i))),
+    attempt(joinPath('routes', i), errors, () =>
+      compileRoute(route, providers, joinPath('routes', i)),
+    ),
   )
   if (errors.length > 0) throw new ConfigInvalidError(errors)
   return Object.freeze({
@@ -59,12 +63,22 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     providers: new Map([...providers].map(([name, p]) => [name, p.verifier])),
     keySources: new Map([...providers].map(([name, p]) => [name, p.keys])),
     secrets: secrets satisfies SecretStore,
-    tokenCache: new VerifiedTokenCache(config.tokenCache.maxEntries, parseDuration(config.tokenCache.maxAge), deps.onTokenCache),
+    tokenCache: new VerifiedTokenCache(
+      config.tokenCache.maxEntries,
+      parseDuration(config.tokenCache.maxAge),
+      deps.onTokenCache,
+    ),
     listen: Object.freeze({ ...config.listen }),
     limits: Object.freeze({ ...config.limits }),
-    decisionSampling: Object.freeze({ allow: config.log.decisions.allow ?? 1, deny: config.log.decisions.deny ?? 1 }),
+    decisionSampling: Object.freeze({
+      allow: config.log.decisions.allow ?? 1,
+      deny: config.log.decisions.deny ?? 1,
+    }),
     logLevel: config.log.level,
-    shutdown: Object.freeze({ delayMs: parseDuration(config.shutdown.delay), timeoutMs: parseDuration(config.shutdown.timeout) }),
+    shutdown: Object.freeze({
+      delayMs: parseDuration(config.shutdown.delay),
+      timeoutMs: parseDuration(config.shutdown.timeout),
+    }),
     files: Object.freeze(referencedFiles(config, deps.baseDir)),
   })
 }
@@ -80,11 +94,20 @@ function attempt<T>(path: string, errors: ConfigError[], fn: () => T): T | undef
   }
 }
 
-function compileProvider(name: string, provider: ProviderConfig, deps: EngineDeps & { pool: KeySourcePool }): CompiledProvider {
+function compileProvider(
+  name: string,
+  provider: ProviderConfig,
+  deps: EngineDeps & { pool: KeySourcePool },
+): CompiledProvider {
   const path = joinPath('providers', name)
-  const keys = provider.jwks.local !== undefined ? localKeySource(provider, path, deps) : fetchedKeySource(name, provider, deps)
+  const keys =
+    provider.jwks.local !== undefined
+      ? localKeySource(provider, path, deps)
+      : fetchedKeySource(name, provider, deps)
   const verifier = attemptOrThrow(path, () =>
-    compileVerifier(name, provider, keys, { clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000 }),
+    compileVerifier(name, provider, keys, {
+      clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000,
+    }),
   )
   return { verifier, keys, tokenSources: compileTokenSources(provider.tokenSources) }
 }
@@ -92,17 +115,27 @@ function compileProvider(name: string, provider: ProviderConfig, deps: EngineDep
 function localKeySource(provider: ProviderConfig, path: string, deps: EngineDeps): KeySource {
   const local = provider.jwks.local!
   const localPath = joinPath(joinPath(path, 'jwks'), 'local')
-  const material = local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
-  const set = attemptOrThrow(joinPath(localPath, local.key !== undefined ? 'key' : 'file'), () => loadLocalKeySet(material))
+  const material =
+    local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
+  const set = attemptOrThrow(joinPath(localPath, local.key !== undefined ? 'key' : 'file'), () =>
+    loadLocalKeySet(material),
+  )
   return staticKeySource(set)
 }
 
 /** jwks.remote or jwks.oidc: shared through the pool by URL, issuer and timing. */
-function fetchedKeySource(name: string, provider: ProviderConfig, deps: EngineDeps & { pool: KeySourcePool }): KeySource {
+function fetchedKeySource(
+  name: string,
+  provider: ProviderConfig,
+  deps: EngineDeps & { pool: KeySourcePool },
+): KeySource {
   const { remote, oidc } = provider.jwks
   const timing = fetchTiming((remote ?? oidc)!)
   const identity = JSON.stringify([remote?.url, oidc?.issuerUrl, provider.issuer, timing])
-  const locate = remote !== undefined ? () => Promise.resolve(remote.url) : oidcLocator(oidc!.issuerUrl, provider.issuer, timing.timeoutMs)
+  const locate =
+    remote !== undefined
+      ? () => Promise.resolve(remote.url)
+      : oidcLocator(oidc!.issuerUrl, provider.issuer, timing.timeoutMs)
   return deps.pool.obtain(identity, () => {
     const onFetch = deps.onFetch
     return new RemoteKeySource({
@@ -119,7 +152,9 @@ function readKeyFile(file: string, path: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigInvalidError([{ path, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }])
+    throw new ConfigInvalidError([
+      { path, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
+    ])
   }
 }
 
@@ -130,7 +165,11 @@ function attemptOrThrow<T>(path: string, fn: () => T): T {
   return value
 }
 
-function compileRoute(route: RouteConfig, providers: ReadonlyMap<string, CompiledProvider>, path: string): CompiledRoute {
+function compileRoute(
+  route: RouteConfig,
+  providers: ReadonlyMap<string, CompiledProvider>,
+  path: string,
+): CompiledRoute {
   const accepted = (route.providers ?? [...providers.keys()]).flatMap((name) => {
     const p = providers.get(name)
     return p === undefined ? [] : [p]
@@ -138,7 +177,12 @@ function compileRoute(route: RouteConfig, providers: ReadonlyMap<string, Compile
   const tokenSources = mergeTokenSources(accepted.map((p) => p.tokenSources))
   const match = attemptOrThrow(joinPath(path, 'match'), () => compileRouteMatcher(route.match))
   if (route.allowAnonymous && route.rbac !== undefined) {
-    throw new ConfigInvalidError([{ path: joinPath(path, 'rbac'), message: 'not allowed with allowAnonymous: a route without a token has no claims' }])
+    throw new ConfigInvalidError([
+      {
+        path: joinPath(path, 'rbac'),
+        message: 'not allowed with allowAnonymous: a route without a token has no claims',
+      },
+    ])
   }
   return Object.freeze({
     name: route.name,
@@ -148,7 +192,11 @@ function compileRoute(route: RouteConfig, providers: ReadonlyMap<string, Compile
     verifiers: new Map(accepted.map((p) => [p.verifier.issuer, p.verifier])),
     authorizer: compileAuthorizer(route, path),
     upstream: compileUpstream(route.upstream, tokenSources),
-    metadataClaims: Object.freeze(route.metadataClaims.map((key) => Object.freeze({ key, path: Object.freeze(key.split('.')) }))),
+    metadataClaims: Object.freeze(
+      route.metadataClaims.map((key) =>
+        Object.freeze({ key, path: Object.freeze(key.split('.')) }),
+      ),
+    ),
   })
 }
 
@@ -157,7 +205,9 @@ function compileAuthorizer(route: RouteConfig, path: string) {
     return compileRbac(route.rbac)
   } catch (err) {
     if (err instanceof RbacCompileError) {
-      throw new ConfigInvalidError([{ path: `${joinPath(path, 'rbac')}.${err.path}`, message: err.message }])
+      throw new ConfigInvalidError([
+        { path: `${joinPath(path, 'rbac')}.${err.path}`, message: err.message },
+      ])
     }
     throw err
   }
@@ -165,7 +215,11 @@ function compileAuthorizer(route: RouteConfig, path: string) {
 
 /** Secret files and local key files, resolved as they were read. */
 function referencedFiles(config: Config, baseDir: string): string[] {
-  const secrets = Object.values(config.secrets).flatMap((s) => (s.file === undefined ? [] : [resolve(baseDir, s.file)]))
-  const keys = Object.values(config.providers).flatMap((p) => (p.jwks.local?.file === undefined ? [] : [resolve(baseDir, p.jwks.local.file)]))
+  const secrets = Object.values(config.secrets).flatMap((s) =>
+    s.file === undefined ? [] : [resolve(baseDir, s.file)],
+  )
+  const keys = Object.values(config.providers).flatMap((p) =>
+    p.jwks.local?.file === undefined ? [] : [resolve(baseDir, p.jwks.local.file)],
+  )
   return [...new Set([...secrets, ...keys])]
 }

@@ -18,10 +18,12 @@ export function loadEngine(file: string, deps: Omit<EngineDeps, 'baseDir'>): Eng
  * running, or failing for longer than maxStale). Undefined when ready.
  */
 export function notReadyReason(engine: Engine): string | undefined {
-  const missing = [...engine.keySources].filter(([, source]) => !source.status().ready).map(([name, source]) => {
-    const { settled, lastError } = source.status()
-    return !settled ? `${name} (first fetch running)` : `${name} (${lastError ?? 'no keys'})`
-  })
+  const missing = [...engine.keySources]
+    .filter(([, source]) => !source.status().ready)
+    .map(([name, source]) => {
+      const { settled, lastError } = source.status()
+      return !settled ? `${name} (first fetch running)` : `${name} (${lastError ?? 'no keys'})`
+    })
   return missing.length === 0 ? undefined : `providers without keys: ${missing.join(', ')}`
 }
 

@@ -11,13 +11,19 @@ export class FetchFailed extends Error {
  * answers, bodies over `maxBytes` (counted while reading, whatever Content-Length says) and
  * anything that is not JSON. Only http and https URLs reach here (the config schema).
  */
-export async function fetchJson(url: string, timeoutMs: number, maxBytes = MAX_DOCUMENT_BYTES): Promise<unknown> {
+export async function fetchJson(
+  url: string,
+  timeoutMs: number,
+  maxBytes = MAX_DOCUMENT_BYTES,
+): Promise<unknown> {
   const signal = AbortSignal.timeout(timeoutMs)
   let res: Response
   try {
     res = await fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'follow' })
   } catch (err) {
-    throw new FetchFailed(signal.aborted ? `timed out after ${timeoutMs}ms` : `unreachable (${causeOf(err)})`)
+    throw new FetchFailed(
+      signal.aborted ? `timed out after ${timeoutMs}ms` : `unreachable (${causeOf(err)})`,
+    )
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => {})
@@ -47,7 +53,9 @@ async function readCapped(res: Response, maxBytes: number, signal: AbortSignal):
     }
   } catch (err) {
     if (err instanceof FetchFailed) throw err
-    throw new FetchFailed(signal.aborted ? 'timed out reading the response' : 'connection lost while reading')
+    throw new FetchFailed(
+      signal.aborted ? 'timed out reading the response' : 'connection lost while reading',
+    )
   }
   return Buffer.concat(chunks).toString('utf8')
 }

@@ -45,23 +45,29 @@ export function buildKeySet(jwks: unknown, skip: (why: string) => void = () => {
     const entry = importJwk(jwk, `key ${i}`, skip)
     if (entry !== undefined) keys.push(entry)
   })
-  if (keys.length === 0) throw new KeyMaterialError('no usable signature verification key in the key set')
+  if (keys.length === 0)
+    throw new KeyMaterialError('no usable signature verification key in the key set')
   return Object.freeze({ keys: Object.freeze(keys) })
 }
 
 function importJwk(jwk: unknown, label: string, skip: (why: string) => void): KeyEntry | undefined {
-  if (typeof jwk !== 'object' || jwk === null) throw new KeyMaterialError(`${label}: not a JSON object`)
+  if (typeof jwk !== 'object' || jwk === null)
+    throw new KeyMaterialError(`${label}: not a JSON object`)
   const j = jwk as Record<string, unknown>
-  if (PRIVATE_MEMBERS.some((m) => m in j)) throw new KeyMaterialError(`${label}: a private key where a public key belongs`)
+  if (PRIVATE_MEMBERS.some((m) => m in j))
+    throw new KeyMaterialError(`${label}: a private key where a public key belongs`)
   const kid = typeof j.kid === 'string' ? j.kid : undefined
   const alg = typeof j.alg === 'string' ? j.alg : undefined
   const name = kid === undefined ? label : `${label} (kid ${kid})`
   if (j.use === 'enc') return skipKey(skip, `${name}: use enc`)
-  if (alg !== undefined && !KNOWN_ALGS.has(alg)) return skipKey(skip, `${name}: unsupported alg ${alg}`)
+  if (alg !== undefined && !KNOWN_ALGS.has(alg))
+    return skipKey(skip, `${name}: unsupported alg ${alg}`)
   if (j.kty === 'oct') return importSecret(j, kid, alg, name)
-  if (j.kty !== 'RSA' && j.kty !== 'EC' && j.kty !== 'OKP') return skipKey(skip, `${name}: unsupported kty ${String(j.kty)}`)
+  if (j.kty !== 'RSA' && j.kty !== 'EC' && j.kty !== 'OKP')
+    return skipKey(skip, `${name}: unsupported kty ${String(j.kty)}`)
   const crv = typeof j.crv === 'string' ? j.crv : undefined
-  if (j.kty !== 'RSA' && (crv === undefined || !CURVES.has(crv))) return skipKey(skip, `${name}: unsupported curve ${String(crv)}`)
+  if (j.kty !== 'RSA' && (crv === undefined || !CURVES.has(crv)))
+    return skipKey(skip, `${name}: unsupported curve ${String(crv)}`)
   try {
     const key = createPublicKey({ key: j as never, format: 'jwk' })
     return Object.freeze({ kid, kty: j.kty, crv, alg, key })
@@ -70,8 +76,14 @@ function importJwk(jwk: unknown, label: string, skip: (why: string) => void): Ke
   }
 }
 
-function importSecret(j: Record<string, unknown>, kid: string | undefined, alg: string | undefined, name: string): KeyEntry {
-  if (typeof j.k !== 'string' || j.k === '') throw new KeyMaterialError(`${name}: oct key without "k"`)
+function importSecret(
+  j: Record<string, unknown>,
+  kid: string | undefined,
+  alg: string | undefined,
+  name: string,
+): KeyEntry {
+  if (typeof j.k !== 'string' || j.k === '')
+    throw new KeyMaterialError(`${name}: oct key without "k"`)
   let bytes: Uint8Array
   try {
     bytes = base64url.decode(j.k)
@@ -79,9 +91,12 @@ function importSecret(j: Record<string, unknown>, kid: string | undefined, alg: 
     throw new KeyMaterialError(`${name}: "k" is not base64url`)
   }
   const min = alg === undefined ? HMAC_MIN_BYTES.HS256! : HMAC_MIN_BYTES[alg]
-  if (min === undefined) throw new KeyMaterialError(`${name}: an oct key serves HS256/384/512 only, not ${alg}`)
+  if (min === undefined)
+    throw new KeyMaterialError(`${name}: an oct key serves HS256/384/512 only, not ${alg}`)
   if (bytes.length < min) {
-    throw new KeyMaterialError(`${name}: ${bytes.length}-byte secret is shorter than ${alg ?? 'HS256'} needs (${min} bytes)`)
+    throw new KeyMaterialError(
+      `${name}: ${bytes.length}-byte secret is shorter than ${alg ?? 'HS256'} needs (${min} bytes)`,
+    )
   }
   return Object.freeze({ kid, kty: 'oct', crv: undefined, alg, key: bytes })
 }
@@ -94,7 +109,8 @@ function skipKey(skip: (why: string) => void, why: string): undefined {
 /** Wraps one imported public KeyObject (from PEM or a certificate) as a key entry. */
 export function entryFromKeyObject(key: KeyObject, label: string): KeyEntry {
   const jwk = key.export({ format: 'jwk' })
-  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') throw new KeyMaterialError(`${label}: unsupported key type`)
+  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP')
+    throw new KeyMaterialError(`${label}: unsupported key type`)
   if (jwk.kty !== 'RSA' && (jwk.crv === undefined || !CURVES.has(jwk.crv))) {
     throw new KeyMaterialError(`${label}: unsupported curve ${String(jwk.crv)}`)
   }

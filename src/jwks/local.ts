@@ -31,9 +31,11 @@ function fromPem(text: string): KeySet {
   if (blocks.length === 0) throw new KeyMaterialError('PEM block is not terminated')
   const keys = blocks.map(([pem, label], i) => {
     const name = `PEM block ${i}`
-    if (label!.includes('PRIVATE')) throw new KeyMaterialError(`${name}: a private key where a public key belongs`)
+    if (label!.includes('PRIVATE'))
+      throw new KeyMaterialError(`${name}: a private key where a public key belongs`)
     try {
-      const key = label === 'CERTIFICATE' ? new X509Certificate(pem).publicKey : createPublicKey(pem)
+      const key =
+        label === 'CERTIFICATE' ? new X509Certificate(pem).publicKey : createPublicKey(pem)
       return entryFromKeyObject(key, name)
     } catch (err) {
       if (err instanceof KeyMaterialError) throw err

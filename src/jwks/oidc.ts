@@ -6,11 +6,17 @@ import { FetchFailed, fetchJson } from './fetch-json.js'
  * provider answering for another issuer is refused. `issuerUrl` may differ from the `iss`
  * in tokens (a cluster-internal address for the same IdP).
  */
-export async function discoverJwksUri(issuerUrl: string, expectedIssuer: string, timeoutMs: number): Promise<string> {
+export async function discoverJwksUri(
+  issuerUrl: string,
+  expectedIssuer: string,
+  timeoutMs: number,
+): Promise<string> {
   const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`
   const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown } | null
   if (doc?.issuer !== expectedIssuer) {
-    throw new FetchFailed(`discovery issuer ${JSON.stringify(doc?.issuer)} does not match the configured issuer`)
+    throw new FetchFailed(
+      `discovery issuer ${JSON.stringify(doc?.issuer)} does not match the configured issuer`,
+    )
   }
   const jwksUri = doc.jwks_uri
   if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
@@ -20,7 +26,11 @@ export async function discoverJwksUri(issuerUrl: string, expectedIssuer: string,
 }
 
 /** A `locate` function for RemoteKeySource that discovers once and remembers the answer. */
-export function oidcLocator(issuerUrl: string, expectedIssuer: string, timeoutMs: number): () => Promise<string> {
+export function oidcLocator(
+  issuerUrl: string,
+  expectedIssuer: string,
+  timeoutMs: number,
+): () => Promise<string> {
   let found: string | undefined
   return async () => {
     found ??= await discoverJwksUri(issuerUrl, expectedIssuer, timeoutMs)

@@ -59,7 +59,8 @@ export class RemoteKeySource implements KeySource {
   refresh(): Promise<KeySet | undefined> {
     if (this.#inflight === undefined) {
       const now = this.#now()
-      if (now - this.#lastKidRefetch < this.#deps.timing.cooldownMs) return Promise.resolve(this.current())
+      if (now - this.#lastKidRefetch < this.#deps.timing.cooldownMs)
+        return Promise.resolve(this.current())
       this.#lastKidRefetch = now
       this.#startFetch()
     }
@@ -101,7 +102,10 @@ export class RemoteKeySource implements KeySource {
     const jwks = await fetchJson(url, this.#deps.timing.timeoutMs)
     const keys = (jwks as { keys?: unknown } | null)?.keys
     if (Array.isArray(keys) && keys.length > MAX_KEYS) {
-      this.#warn('jwks has too many keys; using the first ones', { keys: keys.length, kept: MAX_KEYS })
+      this.#warn('jwks has too many keys; using the first ones', {
+        keys: keys.length,
+        kept: MAX_KEYS,
+      })
       return buildKeySet({ keys: keys.slice(0, MAX_KEYS) }, (why) => this.#warn(why, {}))
     }
     return buildKeySet(jwks, (why) => this.#warn(why, {}))
@@ -120,7 +124,10 @@ export class RemoteKeySource implements KeySource {
     this.#failures++
     this.#lastError = err instanceof Error ? err.message : 'fetch failed'
     this.#deps.onFetch?.('error')
-    this.#warn('jwks fetch failed; keeping the last good keys', { error: this.#lastError, failures: this.#failures })
+    this.#warn('jwks fetch failed; keeping the last good keys', {
+      error: this.#lastError,
+      failures: this.#failures,
+    })
   }
 
   #schedule(): void {
@@ -129,7 +136,11 @@ export class RemoteKeySource implements KeySource {
     const delay =
       this.#failures === 0
         ? Math.max(cacheMs * 0.8, 1000)
-        : Math.min(FIRST_RETRY_MS * 2 ** (this.#failures - 1), MAX_RETRY_MS, Math.max(cacheMs, FIRST_RETRY_MS))
+        : Math.min(
+            FIRST_RETRY_MS * 2 ** (this.#failures - 1),
+            MAX_RETRY_MS,
+            Math.max(cacheMs, FIRST_RETRY_MS),
+          )
     this.#timer = setTimeout(() => void this.#startFetch(), delay)
     this.#timer.unref()
   }

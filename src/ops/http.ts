@@ -18,7 +18,11 @@ export interface RunningOpsServer {
 }
 
 /** `/metrics`, `/healthz`, `/readyz` on their own port, with node:http (no framework needed). */
-export async function startOpsServer(host: string, port: number, deps: OpsHttpDeps): Promise<RunningOpsServer> {
+export async function startOpsServer(
+  host: string,
+  port: number,
+  deps: OpsHttpDeps,
+): Promise<RunningOpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -27,7 +31,9 @@ export async function startOpsServer(host: string, port: number, deps: OpsHttpDe
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (path === '/readyz') {
       const reason = deps.notReadyReason()
-      res.writeHead(reason === undefined ? 200 : 503, { 'content-type': 'text/plain' }).end(`${reason ?? 'ready'}\n`)
+      res
+        .writeHead(reason === undefined ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(`${reason ?? 'ready'}\n`)
     } else if (path === '/metrics') {
       deps.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': deps.registry.contentType }).end(text),

@@ -17,9 +17,16 @@ const REDACT = [
 ]
 
 /** A JSON-lines logger on stderr (stdout stays free for CLI output). */
-export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
+export function createLogger(
+  level: LevelWithSilent = 'info',
+  destination?: DestinationStream,
+): Logger {
   return pino(
-    { level, base: { service: 'jwt-ext-authz', pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } },
+    {
+      level,
+      base: { service: 'jwt-ext-authz', pid: process.pid },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
     destination ?? pino.destination({ fd: 2, sync: false }),
   )
 }

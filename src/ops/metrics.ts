@@ -26,7 +26,9 @@ export function createMetrics(registry = new Registry()): Metrics {
     name: 'ext_authz_check_duration_seconds',
     help: 'Time to answer a Check',
     labelNames: ['decision'] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: [
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+    ],
     registers: [registry],
   })
   const jwksFetches = new Counter({

@@ -19,13 +19,24 @@ export interface Sampling {
  * writes the decision line (sampled): request id, route, decision, reason, sub, iss, latency.
  * Only names and ids reach the log — never a token, a header value or a secret.
  */
-export function recordCheck(deps: RecordDeps, sampling: Sampling, req: AuthRequest, decision: Decision, elapsedSeconds: number): void {
+export function recordCheck(
+  deps: RecordDeps,
+  sampling: Sampling,
+  req: AuthRequest,
+  decision: Decision,
+  elapsedSeconds: number,
+): void {
   const route = decision.route ?? ''
   const reason = decision.kind === 'deny' ? decision.reason : ''
   deps.metrics.checks.inc({ route, decision: decision.kind, reason })
   deps.metrics.checkDuration.observe({ decision: decision.kind }, elapsedSeconds)
   const rate = decision.kind === 'allow' ? sampling.allow : sampling.deny
-  if (rate <= 0 || (rate < 1 && (deps.random ?? Math.random)() >= rate) || !deps.log.isLevelEnabled('info')) return
+  if (
+    rate <= 0 ||
+    (rate < 1 && (deps.random ?? Math.random)() >= rate) ||
+    !deps.log.isLevelEnabled('info')
+  )
+    return
   deps.log.info(
     {
       requestId: req.headers.get('x-request-id')?.[0],

@@ -44,14 +44,18 @@ export class ConfigReloader {
       next = this.#deps.build()
     } catch (err) {
       metrics.configReloads.inc({ outcome: 'failure' })
-      const errors = err instanceof ConfigInvalidError ? err.errors : [{ path: '', message: String(err) }]
+      const errors =
+        err instanceof ConfigInvalidError ? err.errors : [{ path: '', message: String(err) }]
       log.error({ trigger, errors }, 'config reload refused; the running config keeps serving')
       return false
     }
     const previous = holder.current()
     holder.swap(next)
     metrics.configReloads.inc({ outcome: 'success' })
-    log.info({ trigger, routes: next.routes.length, providers: next.providers.size }, 'config reloaded')
+    log.info(
+      { trigger, routes: next.routes.length, providers: next.providers.size },
+      'config reloaded',
+    )
     if (next.listen.grpc !== previous.listen.grpc || next.listen.http !== previous.listen.http) {
       log.warn('listen addresses changed: they take effect on restart')
     }
@@ -74,16 +78,21 @@ export class ConfigReloader {
     this.close()
     const files = [resolve(this.#deps.configFile), ...engine.files]
     const byDir = new Map<string, Set<string>>()
-    for (const file of files) byDir.set(dirname(file), (byDir.get(dirname(file)) ?? new Set()).add(basename(file)))
+    for (const file of files)
+      byDir.set(dirname(file), (byDir.get(dirname(file)) ?? new Set()).add(basename(file)))
     for (const [dir, names] of byDir) {
       try {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (name === null || names.has(name) || name.startsWith('..')) this.#schedule(`file ${name ?? dir}`)
+          if (name === null || names.has(name) || name.startsWith('..'))
+            this.#schedule(`file ${name ?? dir}`)
         })
         watcher.on('error', () => {})
         this.#watchers.push(watcher)
       } catch (err) {
-        this.#deps.log.warn({ dir, error: (err as Error).message }, 'cannot watch for config changes; SIGHUP still reloads')
+        this.#deps.log.warn(
+          { dir, error: (err as Error).message },
+          'cannot watch for config changes; SIGHUP still reloads',
+        )
       }
     }
   }

@@ -1,4 +1,9 @@
-import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js'
+import {
+  loadPackageDefinition,
+  type GrpcObject,
+  type ServiceClientConstructor,
+  type ServiceDefinition,
+} from '@grpc/grpc-js'
 import { loadSync, type Options } from '@grpc/proto-loader'
 import { join } from 'node:path'
 import { packageRoot } from '../lib/package-root.js'
@@ -7,7 +12,13 @@ import { packageRoot } from '../lib/package-root.js'
  * snake_case keys as on the wire (`denied_response`), enums as numbers, int64 as strings,
  * no defaults filled in (an absent field stays undefined), oneofs named.
  */
-export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: Number, defaults: false, oneofs: true }
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: Number,
+  defaults: false,
+  oneofs: true,
+}
 
 let loaded: GrpcObject | undefined
 

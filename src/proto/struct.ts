@@ -25,7 +25,9 @@ function toValue(v: unknown, depth: number): StructValue | undefined {
     case 'object':
       if (depth > MAX_DEPTH) return undefined
       if (Array.isArray(v)) {
-        return { listValue: { values: v.map((item) => toValue(item, depth + 1) ?? { nullValue: 0 }) } }
+        return {
+          listValue: { values: v.map((item) => toValue(item, depth + 1) ?? { nullValue: 0 }) },
+        }
       }
       return { structValue: toStruct(v as Record<string, unknown>, depth) }
     default:

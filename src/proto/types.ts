@@ -48,7 +48,10 @@ export interface HttpRequest {
 export interface AttributeContext {
   source?: Peer | null
   destination?: Peer | null
-  request?: { time?: { seconds?: string | number; nanos?: number } | null; http?: HttpRequest | null } | null
+  request?: {
+    time?: { seconds?: string | number; nanos?: number } | null
+    http?: HttpRequest | null
+  } | null
   context_extensions?: Record<string, string> | null
   tls_session?: { sni?: string } | null
 }

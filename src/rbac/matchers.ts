@@ -28,20 +28,36 @@ const SPACES = / +/
  * - LIST_CONTAINS: an array claim with a string element equal to the value, or (our extension)
  *   a space-separated string such as OAuth's `scope` whose items include it.
  */
-export function compileClaimMatcher(matcher: ClaimMatcher, expected: string | boolean | number, path: string): ClaimPredicate {
+export function compileClaimMatcher(
+  matcher: ClaimMatcher,
+  expected: string | boolean | number,
+  path: string,
+): ClaimPredicate {
   const text = String(expected)
   switch (matcher) {
     case 'EXACT_STRING':
-      return Object.freeze({ test: (v: unknown) => v === text, toString: () => `${path} == ${JSON.stringify(text)}` })
+      return Object.freeze({
+        test: (v: unknown) => v === text,
+        toString: () => `${path} == ${JSON.stringify(text)}`,
+      })
     case 'BOOLEAN': {
       if (text !== 'true' && text !== 'false') {
-        throw new RbacCompileError(path, `BOOLEAN expects true or false, got ${JSON.stringify(text)}`)
+        throw new RbacCompileError(
+          path,
+          `BOOLEAN expects true or false, got ${JSON.stringify(text)}`,
+        )
       }
       const want = text === 'true'
-      return Object.freeze({ test: (v: unknown) => v === want, toString: () => `${path} is ${text}` })
+      return Object.freeze({
+        test: (v: unknown) => v === want,
+        toString: () => `${path} is ${text}`,
+      })
     }
     case 'LIST_CONTAINS':
-      return Object.freeze({ test: (v: unknown) => listContains(v, text), toString: () => `${path} contains ${JSON.stringify(text)}` })
+      return Object.freeze({
+        test: (v: unknown) => listContains(v, text),
+        toString: () => `${path} contains ${JSON.stringify(text)}`,
+      })
   }
 }
 

@@ -40,7 +40,9 @@ function matchHost(p: Patterns, host: string): boolean {
 
 function matchOne(p: Patterns, host: string): boolean {
   if (p.exact.has(host)) return true
-  for (const suffix of p.suffixes) if (host.length > suffix.length && host.endsWith(suffix)) return true
-  for (const prefix of p.prefixes) if (host.length > prefix.length && host.startsWith(prefix)) return true
+  for (const suffix of p.suffixes)
+    if (host.length > suffix.length && host.endsWith(suffix)) return true
+  for (const prefix of p.prefixes)
+    if (host.length > prefix.length && host.startsWith(prefix)) return true
   return false
 }

@@ -20,7 +20,8 @@ export function compilePathMatcher(match: RouteMatchConfig): PathMatcher {
   // Envoy's safe_regex must match the whole path; anchor so `/openai` cannot match `/x/openai`.
   if (match.regex !== undefined) {
     const regex = new RegExp(`^(?:${match.regex})$`)
-    if (!safeRegex(regex)) throw new Error('regex may backtrack catastrophically (nested quantifiers); simplify it')
+    if (!safeRegex(regex))
+      throw new Error('regex may backtrack catastrophically (nested quantifiers); simplify it')
     return { kind: 'regex', regex }
   }
   return { kind: 'any' }

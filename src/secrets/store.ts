@@ -39,7 +39,8 @@ export function loadSecrets(
     const path = joinPath('secrets', name)
     const read = readSecret(source, deps)
     if ('error' in read) errors.push({ path, message: read.error })
-    else if (UNSAFE_IN_HEADER.test(read.value)) errors.push({ path, message: 'value contains a line break or NUL' })
+    else if (UNSAFE_IN_HEADER.test(read.value))
+      errors.push({ path, message: 'value contains a line break or NUL' })
     else values.set(name, read.value)
     if (source.env !== undefined && !deps.env[source.env]) defaulted.push(name)
   }
@@ -60,7 +61,10 @@ export function loadSecrets(
   return { store, errors }
 }
 
-function readSecret(source: SecretSourceConfig, deps: SecretLoadDeps): { value: string } | { error: string } {
+function readSecret(
+  source: SecretSourceConfig,
+  deps: SecretLoadDeps,
+): { value: string } | { error: string } {
   if (source.env !== undefined) {
     const value = deps.env[source.env] ?? source.default
     if (value === undefined || value === '') {
@@ -73,7 +77,8 @@ function readSecret(source: SecretSourceConfig, deps: SecretLoadDeps): { value: 
     // Kubernetes and `echo > file` leave a trailing newline that must not reach a header.
     return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') }
   } catch (err) {
-    return { error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
+    return {
+      error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    }
   }
 }
-

@@ -20,7 +20,8 @@ export function extractToken(sources: readonly TokenSource[], req: AuthRequest):
   for (const source of sources) {
     const found = fromSource(source, req)
     if (found === undefined) continue
-    if (result !== MISSING || found === null || found === '' || NOT_IN_TOKEN.test(found)) return MALFORMED
+    if (result !== MISSING || found === null || found === '' || NOT_IN_TOKEN.test(found))
+      return MALFORMED
     result = { token: found, source }
   }
   return result
@@ -38,7 +39,10 @@ function fromSource(source: TokenSource, req: AuthRequest): string | null | unde
   }
 }
 
-function fromHeader(values: readonly string[] | undefined, prefix: string): string | null | undefined {
+function fromHeader(
+  values: readonly string[] | undefined,
+  prefix: string,
+): string | null | undefined {
   if (values === undefined || values.length === 0) return undefined
   if (values.length > 1) return null
   const value = values[0]!.trim()
@@ -73,7 +77,10 @@ function decode(value: string): string | null {
   }
 }
 
-function fromCookies(values: readonly string[] | undefined, name: string): string | null | undefined {
+function fromCookies(
+  values: readonly string[] | undefined,
+  name: string,
+): string | null | undefined {
   if (values === undefined) return undefined
   let found: string | undefined
   for (const header of values) {

@@ -6,8 +6,13 @@ import type { PlannedHeader, UpstreamPlan } from './plan.js'
  * Compiles a route's `upstream` block once. Header names are lower-cased (Envoy's header map
  * is case-insensitive and HTTP/2 requires lower case).
  */
-export function compileUpstream(config: UpstreamConfig, tokenSources: readonly TokenSource[]): UpstreamPlan {
-  const headers = Object.entries(config.headers).map(([name, spec]) => planHeader(name.toLowerCase(), spec))
+export function compileUpstream(
+  config: UpstreamConfig,
+  tokenSources: readonly TokenSource[],
+): UpstreamPlan {
+  const headers = Object.entries(config.headers).map(([name, spec]) =>
+    planHeader(name.toLowerCase(), spec),
+  )
   const setNames = new Set(headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)))
   const tokenHeaders = config.forwardToken
     ? []
@@ -15,16 +20,23 @@ export function compileUpstream(config: UpstreamConfig, tokenSources: readonly T
   // Envoy applies ext_authz's headers to set first and headers_to_remove after them
   // (ext_authz.cc onComplete), so removing `authorization` while setting it would strip the
   // provider key we inject. A set header already overwrites the caller's value.
-  const remove = [...new Set([...tokenHeaders, ...config.removeHeaders.map((h) => h.toLowerCase())])].filter(
-    (name) => !setNames.has(name),
-  )
-  const removeQuery = config.forwardToken ? [] : tokenSources.flatMap((s) => (s.kind === 'query' ? [s.name] : []))
-  return Object.freeze({ headers: Object.freeze(headers), remove: Object.freeze(remove), removeQuery: Object.freeze(removeQuery) })
+  const remove = [
+    ...new Set([...tokenHeaders, ...config.removeHeaders.map((h) => h.toLowerCase())]),
+  ].filter((name) => !setNames.has(name))
+  const removeQuery = config.forwardToken
+    ? []
+    : tokenSources.flatMap((s) => (s.kind === 'query' ? [s.name] : []))
+  return Object.freeze({
+    headers: Object.freeze(headers),
+    remove: Object.freeze(remove),
+    removeQuery: Object.freeze(removeQuery),
+  })
 }
 
 function planHeader(name: string, spec: UpstreamHeaderConfig): PlannedHeader {
   const prefix = spec.prefix ?? ''
-  if (spec.secret !== undefined) return Object.freeze({ kind: 'secret', name, secret: spec.secret, prefix })
+  if (spec.secret !== undefined)
+    return Object.freeze({ kind: 'secret', name, secret: spec.secret, prefix })
   if (spec.claim !== undefined) {
     const delimiter = spec.nestedClaimDelimiter ?? '.'
     const path = delimiter === '' ? [spec.claim] : spec.claim.split(delimiter)

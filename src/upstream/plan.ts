@@ -3,8 +3,18 @@ import type { HeaderToSet } from '../decision/decision.js'
 /** One upstream header to set, compiled from `upstream.headers`. */
 export type PlannedHeader =
   | { readonly kind: 'value'; readonly header: HeaderToSet }
-  | { readonly kind: 'secret'; readonly name: string; readonly secret: string; readonly prefix: string }
-  | { readonly kind: 'claim'; readonly name: string; readonly path: readonly string[]; readonly prefix: string }
+  | {
+      readonly kind: 'secret'
+      readonly name: string
+      readonly secret: string
+      readonly prefix: string
+    }
+  | {
+      readonly kind: 'claim'
+      readonly name: string
+      readonly path: readonly string[]
+      readonly prefix: string
+    }
 
 /** What an allowed request's upstream copy gets: headers set, and headers removed. */
 export interface UpstreamPlan {

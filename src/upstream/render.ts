@@ -33,7 +33,8 @@ export function renderUpstream(
       set.push({ name: h.name, value: h.prefix + secrets.value(h.secret) })
     } else {
       const value = claims === undefined ? undefined : claimHeaderValue(readClaim(claims, h.path))
-      if (value === undefined) remove = remove === plan.remove ? [...plan.remove, h.name] : [...remove, h.name]
+      if (value === undefined)
+        remove = remove === plan.remove ? [...plan.remove, h.name] : [...remove, h.name]
       else set.push({ name: h.name, value: h.prefix + value })
     }
   }
@@ -48,7 +49,10 @@ export function claimHeaderValue(claim: unknown): string | undefined {
   let text: string
   if (typeof claim === 'string') text = claim
   else if (typeof claim === 'number' || typeof claim === 'boolean') text = String(claim)
-  else if (Array.isArray(claim)) text = claim.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join(',')
+  else if (Array.isArray(claim))
+    text = claim
+      .map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)))
+      .join(',')
   else if (typeof claim === 'object' && claim !== null) text = JSON.stringify(claim)
   else return undefined
   if (text.length > MAX_CLAIM_HEADER_BYTES || UNSAFE_IN_HEADER.test(text)) return undefined

@@ -1,6 +1,12 @@
 import { HMAC_MIN_BYTES, type KeyEntry, type KeySet } from '../jwks/key-set.js'
 
-const CURVE_OF: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519', Ed25519: 'Ed25519' }
+const CURVE_OF: Readonly<Record<string, string>> = {
+  ES256: 'P-256',
+  ES384: 'P-384',
+  ES512: 'P-521',
+  EdDSA: 'Ed25519',
+  Ed25519: 'Ed25519',
+}
 
 /**
  * Can this key verify a token signed with `alg`? HMAC algorithms take only `oct` keys long
@@ -9,7 +15,8 @@ const CURVE_OF: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-3
  */
 export function algorithmFits(key: KeyEntry, alg: string): boolean {
   if (key.alg !== undefined && key.alg !== alg) return false
-  if (alg.startsWith('HS')) return key.kty === 'oct' && (key.key as Uint8Array).length >= (HMAC_MIN_BYTES[alg] ?? Infinity)
+  if (alg.startsWith('HS'))
+    return key.kty === 'oct' && (key.key as Uint8Array).length >= (HMAC_MIN_BYTES[alg] ?? Infinity)
   if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA'
   if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv === CURVE_OF[alg]
   if (alg === 'EdDSA' || alg === 'Ed25519') return key.kty === 'OKP' && key.crv === 'Ed25519'
@@ -21,7 +28,11 @@ export function algorithmFits(key: KeyEntry, alg: string): boolean {
  * without any kid (as Envoy's jwt_authn, so a PEM key still verifies tokens that carry one);
  * without a `kid`, every key of the right type. `exactKid` says whether a key named the kid.
  */
-export function selectCandidates(set: KeySet, alg: string, kid: string | undefined): { keys: KeyEntry[]; exactKid: boolean } {
+export function selectCandidates(
+  set: KeySet,
+  alg: string,
+  kid: string | undefined,
+): { keys: KeyEntry[]; exactKid: boolean } {
   const named: KeyEntry[] = []
   const unnamed: KeyEntry[] = []
   for (const key of set.keys) {

@@ -28,7 +28,19 @@ const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
   oct: Object.keys(HMAC_MIN_BYTES),
 }
 
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]
 
 export interface VerifierOptions {
   readonly clockSkewSeconds?: number
@@ -37,15 +49,27 @@ export interface VerifierOptions {
   readonly initialKeys?: readonly KeyEntry[]
 }
 
-export function compileVerifier(name: string, provider: ProviderConfig, keys: KeySource, opts: VerifierOptions = {}): Verifier {
+export function compileVerifier(
+  name: string,
+  provider: ProviderConfig,
+  keys: KeySource,
+  opts: VerifierOptions = {},
+): Verifier {
   const initial = opts.initialKeys ?? keys.current()?.keys ?? []
   const fetched = provider.jwks.local === undefined
   // Fetched keys are unknown at compile time: allow every asymmetric algorithm and let key
   // selection decide. Never HMAC: a secret key has no place in a published JWKS.
-  const algorithms = provider.algorithms ? [...provider.algorithms] : fetched ? [...ASYMMETRIC] : deriveAlgorithms(initial)
+  const algorithms = provider.algorithms
+    ? [...provider.algorithms]
+    : fetched
+      ? [...ASYMMETRIC]
+      : deriveAlgorithms(initial)
   if (provider.algorithms && !fetched) {
     const unserved = algorithms.filter((alg) => !initial.some((k) => algorithmFits(k, alg)))
-    if (unserved.length > 0) throw new KeyMaterialError(`algorithms ${unserved.join(', ')}: no key of the provider can verify them`)
+    if (unserved.length > 0)
+      throw new KeyMaterialError(
+        `algorithms ${unserved.join(', ')}: no key of the provider can verify them`,
+      )
   }
   const audiences = Object.freeze([...(provider.audiences ?? [])])
   const clockSkewSeconds = opts.clockSkewSeconds ?? 60
@@ -74,7 +98,11 @@ function deriveAlgorithms(keys: readonly KeyEntry[]): string[] {
   const algs = new Set<string>()
   for (const key of keys) {
     if (key.alg !== undefined) algs.add(key.alg)
-    else for (const alg of BY_KEY_TYPE[key.kty === 'RSA' || key.kty === 'oct' ? key.kty : `${key.kty}:${key.crv}`] ?? []) algs.add(alg)
+    else
+      for (const alg of BY_KEY_TYPE[
+        key.kty === 'RSA' || key.kty === 'oct' ? key.kty : `${key.kty}:${key.crv}`
+      ] ?? [])
+        algs.add(alg)
   }
   return [...algs]
 }

@@ -8,7 +8,10 @@ export const MAX_TOKEN_BYTES = 16 * 1024
  * Picks the provider by the token's unverified `iss`; verification then checks everything,
  * `iss` included, against that provider's keys only.
  */
-export function selectProvider(byIssuer: ReadonlyMap<string, Verifier>, token: string): Verifier | 'token_malformed' | 'issuer_unknown' {
+export function selectProvider(
+  byIssuer: ReadonlyMap<string, Verifier>,
+  token: string,
+): Verifier | 'token_malformed' | 'issuer_unknown' {
   if (token.length > MAX_TOKEN_BYTES) return 'token_malformed'
   let iss: unknown
   try {

@@ -1,11 +1,18 @@
-import { decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
+import {
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose'
 import type { DenyReason } from '../decision/deny.js'
 import type { KeyEntry } from '../jwks/key-set.js'
 import { selectCandidates } from './candidates.js'
 import type { Verifier } from './compile.js'
 import { reasonFromJoseError } from './jose-reason.js'
 
-export type VerifyResult = { readonly ok: true; readonly claims: JWTPayload } | { readonly ok: false; readonly reason: DenyReason }
+export type VerifyResult =
+  | { readonly ok: true; readonly claims: JWTPayload }
+  | { readonly ok: false; readonly reason: DenyReason }
 
 /**
  * Verifies a token with its provider's keys: algorithm allowed, signature, iss/aud/exp/nbf
@@ -20,7 +27,8 @@ export async function verifyToken(v: Verifier, token: string): Promise<VerifyRes
     return { ok: false, reason: 'token_malformed' }
   }
   const alg = header.alg
-  if (typeof alg !== 'string' || !v.algorithms.has(alg)) return { ok: false, reason: 'alg_not_allowed' }
+  if (typeof alg !== 'string' || !v.algorithms.has(alg))
+    return { ok: false, reason: 'alg_not_allowed' }
   const kid = typeof header.kid === 'string' ? header.kid : undefined
   if (header.kid !== undefined && kid === undefined) return { ok: false, reason: 'token_malformed' }
   const keys = await candidateKeys(v, alg, kid)
@@ -28,7 +36,11 @@ export async function verifyToken(v: Verifier, token: string): Promise<VerifyRes
   return tryCandidates(v, token, keys)
 }
 
-async function candidateKeys(v: Verifier, alg: string, kid: string | undefined): Promise<KeyEntry[] | DenyReason> {
+async function candidateKeys(
+  v: Verifier,
+  alg: string,
+  kid: string | undefined,
+): Promise<KeyEntry[] | DenyReason> {
   let set = v.keys.current()
   let found = set === undefined ? undefined : selectCandidates(set, alg, kid)
   // A kid no key has may be a rotated-in key: ask the source once (remote sources cool down).
@@ -41,7 +53,11 @@ async function candidateKeys(v: Verifier, alg: string, kid: string | undefined):
 }
 
 /** A signature failure moves on to the next key; any other outcome is final. */
-async function tryCandidates(v: Verifier, token: string, keys: readonly KeyEntry[]): Promise<VerifyResult> {
+async function tryCandidates(
+  v: Verifier,
+  token: string,
+  keys: readonly KeyEntry[],
+): Promise<VerifyResult> {
   const limit = Math.min(keys.length, v.maxCandidates)
   let reason: DenyReason = 'key_not_found'
   for (let i = 0; i < limit; i++) {

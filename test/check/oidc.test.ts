@@ -25,7 +25,12 @@ before(async () => {
   idp = createServer()
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve))
   issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/realms/inference-gateway-realm`
-  const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'kc-1', use: 'sig', alg: 'RS256' }
+  const signingKey = {
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+    kid: 'kc-1',
+    use: 'sig',
+    alg: 'RS256',
+  }
   const oidc = new Provider(issuer, {
     clients: [CLIENT_ID, 'other-client'].map((id) => ({
       client_id: id,
@@ -42,7 +47,11 @@ before(async () => {
         enabled: true,
         defaultResource: () => 'urn:inference-gateway',
         // Keycloak's "Audience" mapper of seed 002: aud = the client id.
-        getResourceServerInfo: (_ctx, _resource, client) => ({ scope: 'llm', audience: client.clientId, accessTokenFormat: 'jwt' }),
+        getResourceServerInfo: (_ctx, _resource, client) => ({
+          scope: 'llm',
+          audience: client.clientId,
+          accessTokenFormat: 'jwt',
+        }),
       },
     },
   })
@@ -100,11 +109,17 @@ async function clientCredentialsToken(clientId: string): Promise<string> {
 }
 
 function check(token: string) {
-  return server.client.check(checkRequest({ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }), { deadlineMs: 2000 })
+  return server.client.check(
+    checkRequest({ path: '/v1/models', headers: { authorization: `Bearer ${token}` } }),
+    { deadlineMs: 2000 },
+  )
 }
 
 test('not ready while a provider first key fetch is still running', () => {
-  assert.match(notReadyReason(server.engine) ?? '', /providers without keys: hung \(first fetch running\)/)
+  assert.match(
+    notReadyReason(server.engine) ?? '',
+    /providers without keys: hung \(first fetch running\)/,
+  )
 })
 
 test('a client-credentials access token for our client id is allowed through Check', async () => {

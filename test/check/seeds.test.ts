@@ -13,12 +13,21 @@ before(async () => {
 })
 after(() => server.close())
 
-const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Whats your favorite poem?' }] })
+const CHAT_BODY = JSON.stringify({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Whats your favorite poem?' }],
+})
 
-function call(path: string, token?: string, extra: Record<string, string> = {}): Promise<CheckResponse> {
+function call(
+  path: string,
+  token?: string,
+  extra: Record<string, string> = {},
+): Promise<CheckResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...extra }
   if (token !== undefined) headers.authorization = `Bearer ${token}`
-  return server.client.check(checkRequest({ method: 'POST', path, host: 'gw.example.com:8080', headers, body: CHAT_BODY }))
+  return server.client.check(
+    checkRequest({ method: 'POST', path, host: 'gw.example.com:8080', headers, body: CHAT_BODY }),
+  )
 }
 
 function headerMap(options: readonly HeaderValueOption[] | undefined): Record<string, string> {
@@ -30,7 +39,11 @@ function headerMap(options: readonly HeaderValueOption[] | undefined): Record<st
 function assertOverwrites(options: readonly HeaderValueOption[] | undefined): void {
   for (const h of options ?? []) {
     assert.equal(h.append?.value, false, `${h.header?.key}: append must be false`)
-    assert.equal(h.append_action, 2, `${h.header?.key}: append_action must be OVERWRITE_IF_EXISTS_OR_ADD`)
+    assert.equal(
+      h.append_action,
+      2,
+      `${h.header?.key}: append_action must be OVERWRITE_IF_EXISTS_OR_ADD`,
+    )
   }
 }
 
@@ -51,7 +64,10 @@ test('seed 001: Alice asking OpenAI for gpt-4o-mini is allowed, the OpenAI key r
     'x-user-id': 'alice',
   })
   assertOverwrites(res.ok_response?.headers)
-  assert.ok(!(res.ok_response?.headers_to_remove ?? []).includes('authorization'), 'a set header must not also be removed')
+  assert.ok(
+    !(res.ok_response?.headers_to_remove ?? []).includes('authorization'),
+    'a set header must not also be removed',
+  )
   assert.deepEqual(fromStruct(res.dynamic_metadata!), {
     route: 'openai',
     provider: 'solo',
@@ -69,13 +85,21 @@ test('seed 003: Bob on OpenAI gets 403 RBAC: access denied', async () => {
 test('seed 003: Bob on Mistral is allowed with the Mistral key', async () => {
   const res = await call('/mistralai/v1/chat/completions', BOB_TOKEN)
   assert.equal(res.status?.code, 0)
-  assert.equal(headerMap(res.ok_response?.headers).authorization, `Bearer ${DEMO_ENV.MISTRAL_API_KEY}`)
+  assert.equal(
+    headerMap(res.ok_response?.headers).authorization,
+    `Bearer ${DEMO_ENV.MISTRAL_API_KEY}`,
+  )
   assert.equal(fromStruct(res.dynamic_metadata!).sub, 'bob')
 })
 
 test('seed 003: no token gets 401 with the realm Envoy gives, query string left out', async () => {
   const res = await server.client.check(
-    checkRequest({ method: 'POST', path: '/openai?api_key=secret', host: 'gw.example.com:8080', headers: {} }),
+    checkRequest({
+      method: 'POST',
+      path: '/openai?api_key=secret',
+      host: 'gw.example.com:8080',
+      headers: {},
+    }),
   )
   assert.equal(res.status?.code, 16, 'UNAUTHENTICATED')
   assert.equal(res.denied_response?.status?.code, 401)
@@ -105,11 +129,19 @@ test('seed 000: the llm-d HS256 dev token (inline JWKS, oct key) is allowed on /
   assert.equal(res.status?.code, 0)
   assert.deepEqual(res.ok_response?.headers ?? [], [])
   assert.deepEqual(res.ok_response?.headers_to_remove, ['authorization'])
-  assert.deepEqual(fromStruct(res.dynamic_metadata!), { route: 'llm-d', provider: 'dev', iss: 'dev', sub: 'dev-user' })
+  assert.deepEqual(fromStruct(res.dynamic_metadata!), {
+    route: 'llm-d',
+    provider: 'dev',
+    iss: 'dev',
+    sub: 'dev-user',
+  })
 })
 
 test('a token of a provider the route does not accept is 401 issuer not accepted', async () => {
-  for (const [path, token] of [['/openai', DEV_TOKEN], ['/llm-d', ALICE_TOKEN]] as const) {
+  for (const [path, token] of [
+    ['/openai', DEV_TOKEN],
+    ['/llm-d', ALICE_TOKEN],
+  ] as const) {
     const res = await call(path, token)
     assert.equal(res.status?.code, 16)
     assert.equal(res.status?.message, 'issuer_unknown')
@@ -139,7 +171,12 @@ test('a tampered seed token is 401 signature invalid', async () => {
 
 test('headers sent raw in header_map (encode_raw_headers) are read like the headers map', async () => {
   const res = await server.client.check(
-    checkRequest({ method: 'POST', path: '/openai', host: 'gw', headerMap: [['authorization', `Bearer ${ALICE_TOKEN}`]] }),
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      host: 'gw',
+      headerMap: [['authorization', `Bearer ${ALICE_TOKEN}`]],
+    }),
   )
   assert.equal(res.status?.code, 0)
   const twice = await server.client.check(
@@ -147,7 +184,10 @@ test('headers sent raw in header_map (encode_raw_headers) are read like the head
       method: 'POST',
       path: '/openai',
       host: 'gw',
-      headerMap: [['authorization', `Bearer ${ALICE_TOKEN}`], ['authorization', `Bearer ${BOB_TOKEN}`]],
+      headerMap: [
+        ['authorization', `Bearer ${ALICE_TOKEN}`],
+        ['authorization', `Bearer ${BOB_TOKEN}`],
+      ],
     }),
   )
   assert.equal(twice.status?.message, 'token_malformed', 'two Authorization headers are ambiguous')
@@ -161,12 +201,17 @@ test('a CheckRequest with no attributes at all is denied and the server keeps se
 })
 
 test('the secret values never appear in a deny', async () => {
-  for (const res of [await call('/openai', BOB_TOKEN), await call('/openai', 'garbage'), await call('/openai')]) {
+  for (const res of [
+    await call('/openai', BOB_TOKEN),
+    await call('/openai', 'garbage'),
+    await call('/openai'),
+  ]) {
     const text = JSON.stringify(res)
     for (const secret of Object.values(DEMO_ENV)) assert.ok(!text.includes(secret))
   }
 })
 
 test('grpc.health.v1 on the Check port answers SERVING for the server and the Check service', async () => {
-  for (const name of ['', 'envoy.service.auth.v3.Authorization']) assert.equal(await healthStatus(server.address, name), 'SERVING')
+  for (const name of ['', 'envoy.service.auth.v3.Authorization'])
+    assert.equal(await healthStatus(server.address, name), 'SERVING')
 })

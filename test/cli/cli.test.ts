@@ -10,7 +10,11 @@ import { startServeProcess } from '../helpers/serve-process.js'
 const CLI = ['--import', 'tsx', 'src/main.ts']
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
+  return spawnSync(process.execPath, [...CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  })
 }
 
 test('validate accepts the bundled example and lists every error of a broken config with its path', () => {
@@ -20,10 +24,16 @@ test('validate accepts the bundled example and lists every error of a broken con
 
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
   const bad = join(dir, 'bad.yaml')
-  writeFileSync(bad, 'routes:\n  - name: r\n    match: { regex: "(" }\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b }, matcher: NOPE } }] } } }\n')
+  writeFileSync(
+    bad,
+    'routes:\n  - name: r\n    match: { regex: "(" }\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b }, matcher: NOPE } }] } } }\n',
+  )
   const res = cli(['validate', '--config', bad])
   assert.equal(res.status, 1)
-  assert.match(res.stderr, /routes\[0\]\.rbac\.policies\.p\.principals\[0\]\.jwtPrincipal\.matcher: expected one of EXACT_STRING \| BOOLEAN \| LIST_CONTAINS/)
+  assert.match(
+    res.stderr,
+    /routes\[0\]\.rbac\.policies\.p\.principals\[0\]\.jwtPrincipal\.matcher: expected one of EXACT_STRING \| BOOLEAN \| LIST_CONTAINS/,
+  )
 })
 
 test('the OIDC example validates without its IdP being reachable', () => {
@@ -35,24 +45,52 @@ test('the OIDC example validates without its IdP being reachable', () => {
 test('a missing secret env var without a default is a start-up error naming it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
   const file = join(dir, 'c.yaml')
-  writeFileSync(file, 'secrets:\n  openai: { env: JWT_EXT_AUTHZ_TEST_UNSET_KEY }\nroutes:\n  - name: open\n    allowAnonymous: true\n')
+  writeFileSync(
+    file,
+    'secrets:\n  openai: { env: JWT_EXT_AUTHZ_TEST_UNSET_KEY }\nroutes:\n  - name: open\n    allowAnonymous: true\n',
+  )
   const res = cli(['validate', '--config', file])
   assert.equal(res.status, 1)
-  assert.match(res.stderr, /secrets\.openai: environment variable JWT_EXT_AUTHZ_TEST_UNSET_KEY is not set/)
+  assert.match(
+    res.stderr,
+    /secrets\.openai: environment variable JWT_EXT_AUTHZ_TEST_UNSET_KEY is not set/,
+  )
 })
 
 test('serve runs the example config and check prints allow and deny decisions against it', async (t) => {
-  const server = await startServeProcess(['--log-level', 'silent'], { OPENAI_API_KEY: 'sk-cli-test-key' })
+  const server = await startServeProcess(['--log-level', 'silent'], {
+    OPENAI_API_KEY: 'sk-cli-test-key',
+  })
   t.after(() => server.stop())
   const address = server.grpc
-  const allowed = cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', '--token', ALICE_TOKEN])
+  const allowed = cli([
+    'check',
+    '--address',
+    address,
+    '--path',
+    '/openai',
+    '--method',
+    'POST',
+    '--token',
+    ALICE_TOKEN,
+  ])
   assert.equal(allowed.status, 0, allowed.stderr)
   assert.match(allowed.stdout, /^ALLOWED/)
   assert.match(allowed.stdout, /authorization: Bearer sk-c… \(15 chars; --show-secrets to print\)/)
   assert.ok(!allowed.stdout.includes('sk-cli-test-key'), 'the key is masked by default')
   assert.match(allowed.stdout, /x-user-id: alice/)
 
-  const denied = cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', '--token', BOB_TOKEN])
+  const denied = cli([
+    'check',
+    '--address',
+    address,
+    '--path',
+    '/openai',
+    '--method',
+    'POST',
+    '--token',
+    BOB_TOKEN,
+  ])
   assert.equal(denied.status, 1)
   assert.match(denied.stdout, /DENIED {2}HTTP 403 {2}\(gRPC status 7, reason rbac_denied\)/)
   assert.match(denied.stdout, /body: RBAC: access denied/)

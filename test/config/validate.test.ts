@@ -36,7 +36,11 @@ test('defaults are applied: listen ports, audiences, upstream, anonymous off', (
   assert.ok(result.ok)
   assert.deepEqual(result.config.listen, { grpc: '0.0.0.0:9001', http: '0.0.0.0:9090' })
   assert.equal(result.config.providers.solo!.audiences, undefined)
-  assert.deepEqual(result.config.routes[0]!.upstream, { headers: {}, removeHeaders: [], forwardToken: false })
+  assert.deepEqual(result.config.routes[0]!.upstream, {
+    headers: {},
+    removeHeaders: [],
+    forwardToken: false,
+  })
   assert.equal(result.config.routes[0]!.allowAnonymous, false)
 })
 
@@ -69,7 +73,10 @@ test('a claim name with a dot is shown quoted in the path', () => {
 `),
   )
   assert.equal(errors.length, 1)
-  assert.match(errors[0]!, /^routes\[0\]\.rbac\.policies\.viewer\.principals\[0\]\.jwtPrincipal\.claims\["llms\.openai"\]: expected/)
+  assert.match(
+    errors[0]!,
+    /^routes\[0\]\.rbac\.policies\.viewer\.principals\[0\]\.jwtPrincipal\.claims\["llms\.openai"\]: expected/,
+  )
 })
 
 test('missing required keys are reported with their path', () => {
@@ -78,8 +85,12 @@ test('missing required keys are reported with their path', () => {
 })
 
 test('durations must look like 500ms, 30s, 10m or 24h', () => {
-  const errors = errorsOf(MINIMAL.replace('issuer: solo.io', 'issuer: solo.io\n    clockSkew: 1 minute'))
-  assert.deepEqual(errors, ['providers.solo.clockSkew: expected a duration like 500ms, 30s, 10m, 24h'])
+  const errors = errorsOf(
+    MINIMAL.replace('issuer: solo.io', 'issuer: solo.io\n    clockSkew: 1 minute'),
+  )
+  assert.deepEqual(errors, [
+    'providers.solo.clockSkew: expected a duration like 500ms, 30s, 10m, 24h',
+  ])
   assert.equal(parseDuration('500ms'), 500)
   assert.equal(parseDuration('30s'), 30_000)
   assert.equal(parseDuration('10m'), 600_000)
@@ -139,16 +150,26 @@ routes:
 })
 
 test('several match kinds on one route are refused', () => {
-  const errors = errorsOf(withRoute('').replace('match: { prefix: /openai }', 'match: { prefix: /openai, regex: "/o.*" }'))
-  assert.deepEqual(errors, ['routes[0].match: expected at most one of prefix | path | regex, got prefix and regex'])
+  const errors = errorsOf(
+    withRoute('').replace(
+      'match: { prefix: /openai }',
+      'match: { prefix: /openai, regex: "/o.*" }',
+    ),
+  )
+  assert.deepEqual(errors, [
+    'routes[0].match: expected at most one of prefix | path | regex, got prefix and regex',
+  ])
 })
 
 test('YAML syntax errors and duplicate keys are refused with the source named', () => {
-  assert.throws(() => parseConfigText('routes: [', 'x.yaml'), (err: unknown) => {
-    assert.ok(err instanceof ConfigInvalidError)
-    assert.match(err.errors[0]!.message, /^x\.yaml: /)
-    return true
-  })
+  assert.throws(
+    () => parseConfigText('routes: [', 'x.yaml'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigInvalidError)
+      assert.match(err.errors[0]!.message, /^x\.yaml: /)
+      return true
+    },
+  )
   assert.throws(() => parseConfigText('a: 1\na: 2\n'), ConfigInvalidError)
 })
 

@@ -24,13 +24,20 @@ test('the checker itself refuses unknown fields, bad enums, unknown @types and d
   const hcm = broken.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
   hcm.http_filters[0].typed_config.failure_mode_alow = false
   hcm.http_filters[0].typed_config.transport_api_version = 'V4'
-  hcm.http_filters[1].typed_config['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope'
+  hcm.http_filters[1].typed_config['@type'] =
+    'type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope'
   hcm.route_config.virtual_hosts[0].routes[0].match.path = '/openai'
   const errors = checkProtoJson(root, 'envoy.config.bootstrap.v3.Bootstrap', broken)
   assert.equal(errors.length, 4, errors.join('\n'))
-  assert.match(errors.join('\n'), /failure_mode_alow: unknown field of envoy\.extensions\.filters\.http\.ext_authz\.v3\.ExtAuthz/)
+  assert.match(
+    errors.join('\n'),
+    /failure_mode_alow: unknown field of envoy\.extensions\.filters\.http\.ext_authz\.v3\.ExtAuthz/,
+  )
   assert.match(errors.join('\n'), /transport_api_version: expected one of/)
-  assert.match(errors.join('\n'), /@type envoy\.extensions\.filters\.http\.nope\.v3\.Nope is not a known message/)
+  assert.match(
+    errors.join('\n'),
+    /@type envoy\.extensions\.filters\.http\.nope\.v3\.Nope is not a known message/,
+  )
   assert.match(errors.join('\n'), /match\.path: oneof path_specifier already set by prefix/)
 })
 
@@ -43,13 +50,29 @@ test('ext_authz is wired as the issue asks: gRPC V3, fail closed, bounded body, 
   assert.equal(authz.with_request_body.allow_partial_message, true)
   assert.ok(authz.with_request_body.max_request_bytes > 0)
   assert.equal(envoy.static_resources.listeners[0].address.socket_address.port_value, 8080)
-  const cluster = envoy.static_resources.clusters.find((c: { name: string }) => c.name === authz.grpc_service.envoy_grpc.cluster_name)
-  assert.ok(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options)
+  const cluster = envoy.static_resources.clusters.find(
+    (c: { name: string }) => c.name === authz.grpc_service.envoy_grpc.cluster_name,
+  )
+  assert.ok(
+    cluster.typed_extension_protocol_options[
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+    ].explicit_http_config.http2_protocol_options,
+  )
   assert.ok(cluster.health_checks[0].grpc_health_check)
   const routes = hcm.route_config.virtual_hosts[0].routes
-  assert.deepEqual(routes.map((r: { match: { prefix: string } }) => r.match.prefix), ['/openai', '/mistralai', '/huggingface-gloo-gw', '/llm-d'])
+  assert.deepEqual(
+    routes.map((r: { match: { prefix: string } }) => r.match.prefix),
+    ['/openai', '/mistralai', '/huggingface-gloo-gw', '/llm-d'],
+  )
   for (const r of routes) {
-    assert.ok(r.typed_per_filter_config['envoy.filters.http.ext_authz'].check_settings.context_extensions.route, 'each route names itself')
+    assert.ok(
+      r.typed_per_filter_config['envoy.filters.http.ext_authz'].check_settings.context_extensions
+        .route,
+      'each route names itself',
+    )
   }
-  assert.match(JSON.stringify(hcm.access_log), /DYNAMIC_METADATA\(envoy\.filters\.http\.ext_authz\)/)
+  assert.match(
+    JSON.stringify(hcm.access_log),
+    /DYNAMIC_METADATA\(envoy\.filters\.http\.ext_authz\)/,
+  )
 })

@@ -14,10 +14,12 @@ type Doc = Record<string, any>
 function docs(dir: string): Doc[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
-      assert.deepEqual(d.errors, [], `${dir}/${f} parses`)
-      return d.toJSON() as Doc
-    }))
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
+        assert.deepEqual(d.errors, [], `${dir}/${f} parses`)
+        return d.toJSON() as Doc
+      }),
+    )
 }
 
 const k8s = docs('deploy/kubernetes')
@@ -42,17 +44,33 @@ function mountedConfig(): Config {
 
 test('the ConfigMap config is valid and serves the same providers and routes as the example', () => {
   const config = mountedConfig()
-  assert.deepEqual(config.providers, validateConfig(example).ok && (validateConfig(example) as { config: Config }).config.providers)
-  assert.deepEqual(config.routes.map((r) => [r.name, r.match.prefix]), example.routes.map((r) => [r.name, r.match?.prefix]))
+  assert.deepEqual(
+    config.providers,
+    validateConfig(example).ok && (validateConfig(example) as { config: Config }).config.providers,
+  )
+  assert.deepEqual(
+    config.routes.map((r) => [r.name, r.match.prefix]),
+    example.routes.map((r) => [r.name, r.match?.prefix]),
+  )
 })
 
 test('every secret file the config reads is a key of the mounted Secret', () => {
-  const mount = container.volumeMounts.find((m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.secret).name)
+  const mount = container.volumeMounts.find(
+    (m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.secret).name,
+  )
   for (const [name, source] of Object.entries(mountedConfig().secrets)) {
-    assert.ok(source.file?.startsWith(`${mount.mountPath}/`), `${name} is read from the Secret mount`)
-    assert.ok(Object.hasOwn(secret.stringData, source.file!.slice(mount.mountPath.length + 1)), `${name} is a key of the Secret`)
+    assert.ok(
+      source.file?.startsWith(`${mount.mountPath}/`),
+      `${name} is read from the Secret mount`,
+    )
+    assert.ok(
+      Object.hasOwn(secret.stringData, source.file!.slice(mount.mountPath.length + 1)),
+      `${name} is a key of the Secret`,
+    )
   }
-  const configMount = container.volumeMounts.find((m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.configMap).name)
+  const configMount = container.volumeMounts.find(
+    (m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.configMap).name,
+  )
   assert.deepEqual(container.args, ['serve', '--config', `${configMount.mountPath}/config.yaml`])
 })
 
@@ -67,7 +85,10 @@ test('ports agree: config listen, container ports, probes, the Service (port nam
   assert.ok(grpcPort, 'the Service port is named grpc (istio#50881)')
   assert.equal(grpcPort.targetPort, 'grpc')
   const provider = kind(istio, 'IstioOperator').spec.meshConfig.extensionProviders[0]
-  assert.equal(provider.envoyExtAuthzGrpc.service, `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`)
+  assert.equal(
+    provider.envoyExtAuthzGrpc.service,
+    `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
+  )
   assert.equal(provider.envoyExtAuthzGrpc.port, grpcPort.port)
 })
 
@@ -75,7 +96,11 @@ test('Kubernetes objects: 2+ replicas, resources, selectors that match, PDB and 
   assert.ok(deployment.spec.replicas >= 2)
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory)
   const labels = deployment.spec.template.metadata.labels
-  for (const selector of [deployment.spec.selector.matchLabels, service.spec.selector, kind(k8s, 'PodDisruptionBudget').spec.selector.matchLabels]) {
+  for (const selector of [
+    deployment.spec.selector.matchLabels,
+    service.spec.selector,
+    kind(k8s, 'PodDisruptionBudget').spec.selector.matchLabels,
+  ]) {
     for (const [k, v] of Object.entries(selector)) assert.equal(labels[k], v)
   }
   const hpa = kind(k8s, 'HorizontalPodAutoscaler')
@@ -93,26 +118,48 @@ test('Istio: an explicit timeout, fail closed, bodies in Check, and a CUSTOM pol
   const policy = kind(istio, 'AuthorizationPolicy')
   assert.equal(policy.spec.action, 'CUSTOM')
   assert.equal(policy.spec.provider.name, provider.name)
-  const paths: string[] = policy.spec.rules.flatMap((r: Doc) => r.to.flatMap((t: Doc) => t.operation.paths))
+  const paths: string[] = policy.spec.rules.flatMap((r: Doc) =>
+    r.to.flatMap((t: Doc) => t.operation.paths),
+  )
   for (const route of mountedConfig().routes) {
-    assert.ok(paths.includes(route.match.prefix!) && paths.includes(`${route.match.prefix}/*`), `${route.name} is protected`)
+    assert.ok(
+      paths.includes(route.match.prefix!) && paths.includes(`${route.match.prefix}/*`),
+      `${route.name} is protected`,
+    )
   }
 })
 
 // .ci/run installs Debian's docker-compose, so CI always runs this; a developer machine
 // without it is told so instead of failing.
 const composeMissing = spawnSync('docker-compose', ['version']).error !== undefined
-const skipCompose = composeMissing && !process.env.CI ? 'docker-compose not installed (apt-get install docker-compose)' : false
+const skipCompose =
+  composeMissing && !process.env.CI
+    ? 'docker-compose not installed (apt-get install docker-compose)'
+    : false
 
-test('docker-compose.yml is valid for Debian docker-compose and wires Envoy to the service and the echo upstream', { skip: skipCompose }, () => {
-  assert.ok(!composeMissing, 'docker-compose is not installed (apt-get install docker-compose)')
-  const res = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } })
-  assert.equal(res.status, 0, res.stderr)
-  const compose = parse(res.stdout) as Doc
-  const envoy = parse(readFileSync('envoy/envoy.yaml', 'utf8')) as Doc
-  const addresses = envoy.static_resources.clusters.map((c: Doc) => c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address)
-  for (const { address } of addresses) assert.ok(compose.services[address], `envoy cluster host ${address} is a compose service`)
-  assert.ok(addresses.some((a: Doc) => a.address === 'jwt-ext-authz' && a.port_value === 9001))
-  assert.ok(compose.services.envoy.volumes.some((v: Doc | string) => JSON.stringify(v).includes('envoy/envoy.yaml')))
-  assert.equal(compose.services['jwt-ext-authz'].build.context !== undefined, true)
-})
+test(
+  'docker-compose.yml is valid for Debian docker-compose and wires Envoy to the service and the echo upstream',
+  { skip: skipCompose },
+  () => {
+    assert.ok(!composeMissing, 'docker-compose is not installed (apt-get install docker-compose)')
+    const res = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      encoding: 'utf8',
+      env: { ...process.env, OPENAI_API_KEY: '' },
+    })
+    assert.equal(res.status, 0, res.stderr)
+    const compose = parse(res.stdout) as Doc
+    const envoy = parse(readFileSync('envoy/envoy.yaml', 'utf8')) as Doc
+    const addresses = envoy.static_resources.clusters.map(
+      (c: Doc) => c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address,
+    )
+    for (const { address } of addresses)
+      assert.ok(compose.services[address], `envoy cluster host ${address} is a compose service`)
+    assert.ok(addresses.some((a: Doc) => a.address === 'jwt-ext-authz' && a.port_value === 9001))
+    assert.ok(
+      compose.services.envoy.volumes.some((v: Doc | string) =>
+        JSON.stringify(v).includes('envoy/envoy.yaml'),
+      ),
+    )
+    assert.equal(compose.services['jwt-ext-authz'].build.context !== undefined, true)
+  },
+)

@@ -1,7 +1,11 @@
 import type { AuthRequest } from '../../src/request/auth-request.js'
 
 /** An AuthRequest for unit tests: POST /openai on gw, no headers, overridable field by field. */
-export function authRequest(over: Partial<Omit<AuthRequest, 'headers'>> & { headers?: Record<string, string | string[]> } = {}): AuthRequest {
+export function authRequest(
+  over: Partial<Omit<AuthRequest, 'headers'>> & {
+    headers?: Record<string, string | string[]>
+  } = {},
+): AuthRequest {
   const { headers, ...rest } = over
   const pathname = rest.pathname ?? '/openai'
   return {
@@ -15,6 +19,8 @@ export function authRequest(over: Partial<Omit<AuthRequest, 'headers'>> & { head
     headerBytes: 0,
     bodyBytes: 0,
     ...rest,
-    headers: new Map(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
+    headers: new Map(
+      Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
+    ),
   }
 }

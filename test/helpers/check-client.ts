@@ -11,14 +11,23 @@ export interface CheckClient {
  * A real grpc-js client for envoy.service.auth.v3.Authorization (insecure, loopback).
  * `ownConnection`: grpc-js otherwise shares one connection among clients of one address.
  */
-export function createCheckClient(address: string, opts: { ownConnection?: boolean } = {}): CheckClient {
+export function createCheckClient(
+  address: string,
+  opts: { ownConnection?: boolean } = {},
+): CheckClient {
   const Client = loadAuthorizationClient()
-  const client = new Client(address, credentials.createInsecure(), opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {})
+  const client = new Client(
+    address,
+    credentials.createInsecure(),
+    opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {},
+  )
   return {
     check: (req, opts) =>
       new Promise((resolve, reject) => {
         const deadline = Date.now() + (opts?.deadlineMs ?? 5000)
-        client.Check(req, { deadline }, (err: ServiceError | null, res: CheckResponse) => (err ? reject(err) : resolve(res)))
+        client.Check(req, { deadline }, (err: ServiceError | null, res: CheckResponse) =>
+          err ? reject(err) : resolve(res),
+        )
       }),
     close: () => client.close(),
   }

@@ -49,7 +49,14 @@ export function checkRequest(o: CheckRequestOptions = {}): CheckRequest {
           protocol: 'HTTP/1.1',
           size: String(o.body?.length ?? o.rawBody?.length ?? 0),
           ...(o.headerMap
-            ? { header_map: { headers: o.headerMap.map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) } }
+            ? {
+                header_map: {
+                  headers: o.headerMap.map(([key, value]) => ({
+                    key,
+                    raw_value: Buffer.from(value),
+                  })),
+                },
+              }
             : { headers: envoyHeaders }),
           ...(o.body !== undefined ? { body: o.body } : {}),
           ...(o.rawBody !== undefined ? { raw_body: o.rawBody } : {}),

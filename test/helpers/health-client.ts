@@ -2,7 +2,10 @@ import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js'
 import { service } from 'grpc-health-check'
 
 interface HealthStub {
-  Check(req: { service: string }, cb: (err: Error | null, res: { status: string | number }) => void): void
+  Check(
+    req: { service: string },
+    cb: (err: Error | null, res: { status: string | number }) => void,
+  ): void
   close(): void
 }
 
@@ -11,8 +14,12 @@ export async function healthStatus(address: string, name: string): Promise<strin
   const Health = makeGenericClientConstructor(service, 'Health')
   const client = new Health(address, credentials.createInsecure()) as unknown as HealthStub
   try {
-    const res = await new Promise<{ status: string | number }>((resolve, reject) => client.Check({ service: name }, (err, r) => (err ? reject(err) : resolve(r))))
-    return typeof res.status === 'number' ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN') : res.status
+    const res = await new Promise<{ status: string | number }>((resolve, reject) =>
+      client.Check({ service: name }, (err, r) => (err ? reject(err) : resolve(r))),
+    )
+    return typeof res.status === 'number'
+      ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN')
+      : res.status
   } finally {
     client.close()
   }

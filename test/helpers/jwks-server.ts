@@ -49,7 +49,9 @@ export class JwksServer {
     this.jwksHits++
     switch (this.behaviour) {
       case 'ok':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys }))
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: this.keys }))
         return
       case 'error500':
         res.writeHead(500).end('internal error')

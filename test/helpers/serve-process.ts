@@ -13,10 +13,27 @@ export interface ServeProcess {
 }
 
 /** Runs `jwt-ext-authz serve` as a real process on loopback ports chosen by the OS. */
-export async function startServeProcess(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args], {
-    env: { ...process.env, ...env },
-  })
+export async function startServeProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/main.ts',
+      'serve',
+      '--grpc',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      ...args,
+    ],
+    {
+      env: { ...process.env, ...env },
+    },
+  )
   let err = ''
   proc.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString()

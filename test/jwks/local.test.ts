@@ -8,12 +8,18 @@ import { DEV_JWKS, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
 
 const CERT = readFileSync('test/fixtures/cert-signer.cert.pem', 'utf8')
 const refuses = (material: string, message: RegExp) =>
-  assert.throws(() => loadLocalKeySet(material), (err: unknown) => err instanceof KeyMaterialError && message.test(err.message))
+  assert.throws(
+    () => loadLocalKeySet(material),
+    (err: unknown) => err instanceof KeyMaterialError && message.test(err.message),
+  )
 
 test('the seed PEM public key loads as one RSA key without kid or alg', () => {
   const set = loadLocalKeySet(SEED_PEM_PUBLIC_KEY)
   assert.equal(set.keys.length, 1)
-  assert.deepEqual({ ...set.keys[0], key: undefined }, { kid: undefined, kty: 'RSA', crv: undefined, alg: undefined, key: undefined })
+  assert.deepEqual(
+    { ...set.keys[0], key: undefined },
+    { kid: undefined, kty: 'RSA', crv: undefined, alg: undefined, key: undefined },
+  )
 })
 
 test('a PEM certificate contributes its public key', () => {
@@ -33,31 +39,70 @@ test('a JWKS with several keys, a single JWK and a PKCS#1 RSA key all load', () 
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey
   const ed = generateKeyPairSync('ed25519').publicKey
-  const jwks = { keys: [rsa, ec, ed].map((k, i) => ({ ...k.export({ format: 'jwk' }), kid: `k${i}` })) }
-  assert.deepEqual(loadLocalKeySet(JSON.stringify(jwks)).keys.map((k) => `${k.kid}:${k.kty}:${k.crv ?? ''}`), ['k0:RSA:', 'k1:EC:P-384', 'k2:OKP:Ed25519'])
+  const jwks = {
+    keys: [rsa, ec, ed].map((k, i) => ({ ...k.export({ format: 'jwk' }), kid: `k${i}` })),
+  }
+  assert.deepEqual(
+    loadLocalKeySet(JSON.stringify(jwks)).keys.map((k) => `${k.kid}:${k.kty}:${k.crv ?? ''}`),
+    ['k0:RSA:', 'k1:EC:P-384', 'k2:OKP:Ed25519'],
+  )
   assert.equal(loadLocalKeySet(JSON.stringify(jwks.keys[0])).keys.length, 1)
-  assert.equal(loadLocalKeySet(rsa.export({ format: 'pem', type: 'pkcs1' }).toString()).keys[0]!.kty, 'RSA')
+  assert.equal(
+    loadLocalKeySet(rsa.export({ format: 'pem', type: 'pkcs1' }).toString()).keys[0]!.kty,
+    'RSA',
+  )
 })
 
 test('encryption keys and unsupported algorithms are skipped, and reported', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' })
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    format: 'jwk',
+  })
   const skipped: string[] = []
   const set = loadLocalKeySet(
-    JSON.stringify({ keys: [{ ...rsa, kid: 'enc', use: 'enc' }, { ...rsa, kid: 'oaep', alg: 'RSA-OAEP' }, { ...rsa, kid: 'sig' }] }),
+    JSON.stringify({
+      keys: [
+        { ...rsa, kid: 'enc', use: 'enc' },
+        { ...rsa, kid: 'oaep', alg: 'RSA-OAEP' },
+        { ...rsa, kid: 'sig' },
+      ],
+    }),
     (why) => skipped.push(why),
   )
-  assert.deepEqual(set.keys.map((k) => k.kid), ['sig'])
-  assert.deepEqual(skipped, ['skipped key 0 (kid enc): use enc', 'skipped key 1 (kid oaep): unsupported alg RSA-OAEP'])
+  assert.deepEqual(
+    set.keys.map((k) => k.kid),
+    ['sig'],
+  )
+  assert.deepEqual(skipped, [
+    'skipped key 0 (kid enc): use enc',
+    'skipped key 1 (kid oaep): unsupported alg RSA-OAEP',
+  ])
 })
 
 test('private keys, empty or encryption-only sets, short secrets and garbage are refused', () => {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  refuses(pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), /private key where a public key belongs/)
-  refuses(JSON.stringify({ keys: [pair.privateKey.export({ format: 'jwk' })] }), /private key where a public key belongs/)
+  refuses(
+    pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    /private key where a public key belongs/,
+  )
+  refuses(
+    JSON.stringify({ keys: [pair.privateKey.export({ format: 'jwk' })] }),
+    /private key where a public key belongs/,
+  )
   refuses('{"keys":[]}', /no usable signature verification key/)
-  refuses(JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), use: 'enc' }] }), /no usable/)
-  refuses(JSON.stringify({ keys: [{ kty: 'oct', alg: 'HS256', k: 'c2hvcnQ' }] }), /5-byte secret is shorter than HS256 needs \(32 bytes\)/)
-  refuses(JSON.stringify({ keys: [{ kty: 'oct', alg: 'HS512', k: Buffer.alloc(48).toString('base64url') }] }), /shorter than HS512 needs/)
+  refuses(
+    JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), use: 'enc' }] }),
+    /no usable/,
+  )
+  refuses(
+    JSON.stringify({ keys: [{ kty: 'oct', alg: 'HS256', k: 'c2hvcnQ' }] }),
+    /5-byte secret is shorter than HS256 needs \(32 bytes\)/,
+  )
+  refuses(
+    JSON.stringify({
+      keys: [{ kty: 'oct', alg: 'HS512', k: Buffer.alloc(48).toString('base64url') }],
+    }),
+    /shorter than HS512 needs/,
+  )
   refuses('{not json', /not valid JSON/)
   refuses('-----BEGIN PUBLIC KEY-----\nAAAA', /not terminated/)
   refuses('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', /not a valid public key/)

@@ -26,7 +26,11 @@ interface Signer {
 
 async function signer(kid: string): Promise<Signer> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } }
+  return {
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+  }
 }
 
 function token(s: Signer, kid: string | undefined = s.kid): Promise<string> {
@@ -37,11 +41,20 @@ function token(s: Signer, kid: string | undefined = s.kid): Promise<string> {
     .sign(s.privateKey)
 }
 
-async function setup(keys: JWK[], timing: Partial<Record<'cacheDuration' | 'cooldown' | 'timeout' | 'checkWait' | 'maxStale', string>> = {}) {
+async function setup(
+  keys: JWK[],
+  timing: Partial<
+    Record<'cacheDuration' | 'cooldown' | 'timeout' | 'checkWait' | 'maxStale', string>
+  > = {},
+) {
   const server = await new JwksServer().start()
   servers.push(server)
   server.keys = keys
-  const source = new RemoteKeySource({ provider: 'idp', locate: async () => server.jwksUrl, timing: fetchTiming(timing) })
+  const source = new RemoteKeySource({
+    provider: 'idp',
+    locate: async () => server.jwksUrl,
+    timing: fetchTiming(timing),
+  })
   sources.push(source)
   await source.firstAttempt
   const provider = { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig
@@ -52,7 +65,12 @@ test('keys are fetched at start and a token signed by them verifies', async () =
   const a = await signer('a')
   const { server, source, verifier } = await setup([a.jwk])
   assert.equal(server.jwksHits, 1)
-  assert.deepEqual(source.status(), { ready: true, settled: true, keys: 1, ageSeconds: source.status().ageSeconds })
+  assert.deepEqual(source.status(), {
+    ready: true,
+    settled: true,
+    keys: 1,
+    ageSeconds: source.status().ageSeconds,
+  })
   const res = await verifyToken(verifier, await token(a))
   assert.ok(res.ok && res.claims.sub === 'svc')
   assert.equal(server.jwksHits, 1, 'known kid: no refetch')
@@ -67,14 +85,20 @@ test('a token signed by a newly rotated key verifies right away, with one extra 
   assert.equal(server.jwksHits, 2)
   const c = await signer('c')
   server.keys = [b.jwk, c.jwk]
-  assert.deepEqual(await verifyToken(verifier, await token(c)), { ok: false, reason: 'key_not_found' }, 'a second rotation within the cooldown waits for it')
+  assert.deepEqual(
+    await verifyToken(verifier, await token(c)),
+    { ok: false, reason: 'key_not_found' },
+    'a second rotation within the cooldown waits for it',
+  )
   assert.equal(server.jwksHits, 2)
 })
 
 test('1,000 tokens with random unknown kids within a cooldown cause at most one fetch', async () => {
   const a = await signer('a')
   const { server, verifier } = await setup([a.jwk], { cooldown: '30s' })
-  const forged = await Promise.all(Array.from({ length: 1000 }, (_, i) => token(a, `random-${i}-${Math.random()}`)))
+  const forged = await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => token(a, `random-${i}-${Math.random()}`)),
+  )
   const results = await Promise.all(forged.map((t) => verifyToken(verifier, t)))
   assert.ok(results.every((r) => !r.ok && r.reason === 'key_not_found'))
   assert.equal(server.jwksHits, 2, 'start-up fetch + one shared refetch')
@@ -95,7 +119,11 @@ test('when the IdP goes down, valid tokens keep working on the last good keys', 
 test('garbage, oversized and key-less answers are refused and the last good keys kept', async () => {
   const a = await signer('a')
   const { server, source, verifier } = await setup([a.jwk], { cooldown: '1ms' })
-  const errors: Record<string, string> = { garbage: 'response is not JSON', huge: 'response larger than 1048576 bytes', 'no-keys': 'a JWKS needs a "keys" array' }
+  const errors: Record<string, string> = {
+    garbage: 'response is not JSON',
+    huge: 'response larger than 1048576 bytes',
+    'no-keys': 'a JWKS needs a "keys" array',
+  }
   for (const behaviour of ['garbage', 'huge', 'no-keys'] as const) {
     server.behaviour = behaviour
     await sleep(5)
@@ -110,18 +138,32 @@ test('keys are not served past maxStale: the provider then denies jwks_unavailab
   const { server, verifier } = await setup([a.jwk], { maxStale: '1s', cacheDuration: '1s' })
   server.behaviour = 'error500'
   await sleep(1200)
-  assert.deepEqual(await verifyToken(verifier, await token(a)), { ok: false, reason: 'jwks_unavailable' })
+  assert.deepEqual(await verifyToken(verifier, await token(a)), {
+    ok: false,
+    reason: 'jwks_unavailable',
+  })
 })
 
 test('a provider that never had keys denies jwks_unavailable without waiting for the IdP', async () => {
   const server = await new JwksServer().start()
   servers.push(server)
   server.behaviour = 'hang'
-  const source = new RemoteKeySource({ provider: 'idp', locate: async () => server.jwksUrl, timing: fetchTiming({ timeout: '5s', checkWait: '150ms' }) })
+  const source = new RemoteKeySource({
+    provider: 'idp',
+    locate: async () => server.jwksUrl,
+    timing: fetchTiming({ timeout: '5s', checkWait: '150ms' }),
+  })
   sources.push(source)
-  const verifier = compileVerifier('idp', { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig, source)
+  const verifier = compileVerifier(
+    'idp',
+    { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig,
+    source,
+  )
   const a = await signer('a')
-  assert.deepEqual(await verifyToken(verifier, await token(a)), { ok: false, reason: 'jwks_unavailable' })
+  assert.deepEqual(await verifyToken(verifier, await token(a)), {
+    ok: false,
+    reason: 'jwks_unavailable',
+  })
   assert.equal(source.status().settled, false, 'the fetch goes on in the background')
 })
 
@@ -131,16 +173,27 @@ test('OIDC discovery finds jwks_uri; a discovery document for another issuer is 
   servers.push(server)
   server.keys = [a.jwk]
   server.issuer = ISSUER
-  const good = new RemoteKeySource({ provider: 'kc', locate: oidcLocator(`${server.url}/`, ISSUER, 1000), timing: fetchTiming({}) })
+  const good = new RemoteKeySource({
+    provider: 'kc',
+    locate: oidcLocator(`${server.url}/`, ISSUER, 1000),
+    timing: fetchTiming({}),
+  })
   sources.push(good)
   await good.firstAttempt
   assert.equal(good.status().ready, true)
   assert.equal(server.discoveryHits, 1)
 
-  const bad = new RemoteKeySource({ provider: 'kc', locate: oidcLocator(server.url, 'https://other.test', 1000), timing: fetchTiming({}) })
+  const bad = new RemoteKeySource({
+    provider: 'kc',
+    locate: oidcLocator(server.url, 'https://other.test', 1000),
+    timing: fetchTiming({}),
+  })
   sources.push(bad)
   await bad.firstAttempt
   assert.equal(bad.status().ready, false)
-  assert.match(bad.status().lastError ?? '', /discovery issuer "https:\/\/idp.test\/realms\/llm" does not match the configured issuer/)
+  assert.match(
+    bad.status().lastError ?? '',
+    /discovery issuer "https:\/\/idp.test\/realms\/llm" does not match the configured issuer/,
+  )
   assert.equal(server.jwksHits, 1, 'no keys are fetched for a mismatched issuer')
 })

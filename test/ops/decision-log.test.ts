@@ -8,25 +8,54 @@ import { DEMO_ENV, startTestServer } from '../helpers/server.js'
 const EXAMPLE = readFileSync('examples/llm-gateway.yaml', 'utf8')
 
 function decisions(lines: readonly string[]): Record<string, unknown>[] {
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"msg":"check"')).map((l) => JSON.parse(l))
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"msg":"check"'))
+    .map((l) => JSON.parse(l))
 }
 
 test('one structured decision line per Check: request id, route, decision, reason, sub, iss, latency', async (t) => {
   const server = await startTestServer({ file: 'examples/llm-gateway.yaml' })
   t.after(() => server.close())
-  await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}`, 'x-request-id': 'req-alice' } }))
-  await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${BOB_TOKEN}`, 'x-request-id': 'req-bob' } }))
+  await server.client.check(
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}`, 'x-request-id': 'req-alice' },
+    }),
+  )
+  await server.client.check(
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${BOB_TOKEN}`, 'x-request-id': 'req-bob' },
+    }),
+  )
   const [alice, bob] = decisions(server.logLines)
-  assert.deepEqual({ ...alice, latencyMs: undefined, time: undefined, pid: undefined, hostname: undefined }, {
-    level: 30, service: 'jwt-ext-authz', requestId: 'req-alice', route: 'openai', decision: 'allow', sub: 'alice', iss: 'solo.io', msg: 'check',
-    latencyMs: undefined, time: undefined, pid: undefined, hostname: undefined,
-  })
+  assert.deepEqual(
+    { ...alice, latencyMs: undefined, time: undefined, pid: undefined, hostname: undefined },
+    {
+      level: 30,
+      service: 'jwt-ext-authz',
+      requestId: 'req-alice',
+      route: 'openai',
+      decision: 'allow',
+      sub: 'alice',
+      iss: 'solo.io',
+      msg: 'check',
+      latencyMs: undefined,
+      time: undefined,
+      pid: undefined,
+      hostname: undefined,
+    },
+  )
   assert.equal(typeof alice!.latencyMs, 'number')
   assert.equal(bob!.decision, 'deny')
   assert.equal(bob!.reason, 'rbac_denied')
   assert.equal(bob!.sub, undefined, 'a denied token is not trusted enough to log its subject')
   const all = server.logLines.join('')
-  for (const secret of [ALICE_TOKEN, BOB_TOKEN, ...Object.values(DEMO_ENV), 'Bearer ']) assert.ok(!all.includes(secret))
+  for (const secret of [ALICE_TOKEN, BOB_TOKEN, ...Object.values(DEMO_ENV), 'Bearer '])
+    assert.ok(!all.includes(secret))
 })
 
 test('decision lines are sampled per decision as configured', async (t) => {
@@ -34,11 +63,27 @@ test('decision lines are sampled per decision as configured', async (t) => {
   const server = await startTestServer({ yaml })
   t.after(() => server.close())
   for (let i = 0; i < 5; i++) {
-    await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}` } }))
-    await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${BOB_TOKEN}` } }))
+    await server.client.check(
+      checkRequest({
+        method: 'POST',
+        path: '/openai',
+        headers: { authorization: `Bearer ${ALICE_TOKEN}` },
+      }),
+    )
+    await server.client.check(
+      checkRequest({
+        method: 'POST',
+        path: '/openai',
+        headers: { authorization: `Bearer ${BOB_TOKEN}` },
+      }),
+    )
   }
   const lines = decisions(server.logLines)
   assert.equal(lines.filter((l) => l.decision === 'allow').length, 0)
   assert.equal(lines.filter((l) => l.decision === 'deny').length, 5)
-  assert.match(await server.metrics.registry.metrics(), /ext_authz_checks_total\{route="openai",decision="allow",reason=""\} 5/, 'metrics count every Check, sampled or not')
+  assert.match(
+    await server.metrics.registry.metrics(),
+    /ext_authz_checks_total\{route="openai",decision="allow",reason=""\} 5/,
+    'metrics count every Check, sampled or not',
+  )
 })

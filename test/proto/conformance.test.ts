@@ -15,7 +15,12 @@ function definitions(ns: protobuf.NamespaceBase): protobuf.ReflectionObject[] {
   const out: protobuf.ReflectionObject[] = []
   for (const nested of ns.nestedArray) {
     if (nested.fullName.startsWith('.google.protobuf')) continue
-    if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service) out.push(nested)
+    if (
+      nested instanceof protobuf.Type ||
+      nested instanceof protobuf.Enum ||
+      nested instanceof protobuf.Service
+    )
+      out.push(nested)
     if (nested instanceof protobuf.Namespace) out.push(...definitions(nested))
   }
   return out
@@ -23,14 +28,16 @@ function definitions(ns: protobuf.NamespaceBase): protobuf.ReflectionObject[] {
 
 function describeField(f: protobuf.Field): string {
   const type = f.resolvedType ? f.resolvedType.fullName : f.type
-  const kind = f instanceof protobuf.MapField ? `map<${f.keyType}>` : f.repeated ? 'repeated' : 'single'
+  const kind =
+    f instanceof protobuf.MapField ? `map<${f.keyType}>` : f.repeated ? 'repeated' : 'single'
   return `#${f.id} ${kind} ${type} oneof=${f.partOf?.name ?? '-'}`
 }
 
 test('every message, enum and service we define exists in Envoy official protos', () => {
   const defs = definitions(ours)
   assert.ok(defs.length >= 15, `expected our definitions, found ${defs.length}`)
-  for (const def of defs) assert.ok(official.lookup(def.fullName), `${def.fullName} is not in the official protos`)
+  for (const def of defs)
+    assert.ok(official.lookup(def.fullName), `${def.fullName} is not in the official protos`)
 })
 
 test('every field we define has the official number, type, cardinality and oneof', () => {
@@ -52,7 +59,8 @@ test('every enum value we define has the official number', () => {
   for (const def of definitions(ours)) {
     if (!(def instanceof protobuf.Enum)) continue
     const theirs = official.lookupEnum(def.fullName)
-    for (const [name, id] of Object.entries(def.values)) assert.equal(theirs.values[name], id, `${def.fullName}.${name}`)
+    for (const [name, id] of Object.entries(def.values))
+      assert.equal(theirs.values[name], id, `${def.fullName}.${name}`)
   }
 })
 
@@ -66,10 +74,18 @@ test('the Check rpc has the official request and response types', () => {
 test('our CheckResponses encode to bytes the official protos decode to the same values', () => {
   const Ours = ours.lookupType('envoy.service.auth.v3.CheckResponse')
   const Theirs = official.lookupType('envoy.service.auth.v3.CheckResponse')
-  const header = (key: string, value: string) => ({ header: { key, value }, append: { value: false }, append_action: 2 })
+  const header = (key: string, value: string) => ({
+    header: { key, value },
+    append: { value: false },
+    append_action: 2,
+  })
   const denied = {
     status: { code: 16, message: 'token_missing' },
-    denied_response: { status: { code: 401 }, headers: [header('www-authenticate', 'Bearer realm="http://gw/openai"')], body: 'Jwt is missing' },
+    denied_response: {
+      status: { code: 401 },
+      headers: [header('www-authenticate', 'Bearer realm="http://gw/openai"')],
+      body: 'Jwt is missing',
+    },
   }
   const allowed = {
     status: { code: 0 },
@@ -79,12 +95,21 @@ test('our CheckResponses encode to bytes the official protos decode to the same 
   for (const message of [denied, allowed]) {
     const bytes = Ours.encode(Ours.fromObject(message)).finish()
     const decoded = Theirs.toObject(Theirs.decode(bytes), { enums: Number, defaults: false })
-    assert.deepEqual(JSON.parse(JSON.stringify(decoded)), JSON.parse(JSON.stringify(Ours.toObject(Ours.decode(bytes), { enums: Number }))))
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(decoded)),
+      JSON.parse(JSON.stringify(Ours.toObject(Ours.decode(bytes), { enums: Number }))),
+    )
   }
-  const decoded = Theirs.toObject(Theirs.decode(Ours.encode(Ours.fromObject(allowed)).finish()), { enums: Number })
+  const decoded = Theirs.toObject(Theirs.decode(Ours.encode(Ours.fromObject(allowed)).finish()), {
+    enums: Number,
+  })
   assert.equal(decoded.ok_response.headers[0].append_action, 2, 'OVERWRITE_IF_EXISTS_OR_ADD')
   assert.equal(decoded.ok_response.headers[0].append.value, false)
-  assert.deepEqual(fromStruct(decoded.dynamic_metadata), { sub: 'alice', llms: ['a', 'b'], nested: { ok: true } })
+  assert.deepEqual(fromStruct(decoded.dynamic_metadata), {
+    sub: 'alice',
+    llms: ['a', 'b'],
+    nested: { ok: true },
+  })
 })
 
 test('a CheckRequest encoded with the official protos decodes with ours, raw headers included', () => {
@@ -107,7 +132,9 @@ test('a CheckRequest encoded with the official protos decodes with ours, raw hea
       metadata_context: { filter_metadata: { a: { fields: {} } } },
     },
   }
-  const decoded = Ours.toObject(Ours.decode(Theirs.encode(Theirs.fromObject(request)).finish()), { bytes: String })
+  const decoded = Ours.toObject(Ours.decode(Theirs.encode(Theirs.fromObject(request)).finish()), {
+    bytes: String,
+  })
   const http = decoded.attributes.request.http
   assert.equal(http.path, '/openai?x=1')
   assert.deepEqual(http.headers, { authorization: 'Bearer t' })

@@ -9,9 +9,26 @@ import { authRequest } from '../helpers/auth-request.js'
 
 const REQ: AuthRequest = authRequest()
 
-const ALICE = { iss: 'solo.io', org: 'solo.io', sub: 'alice', team: 'dev', llms: { openai: ['gpt-3.5-turbo'] } }
-const BOB = { iss: 'solo.io', org: 'solo.io', sub: 'bob', team: 'ops', llms: { mistralai: ['mistral-large-latest'] } }
-const WORKSHOP = { iss: 'solo.io', sub: 'solo-workshop', team: 'data', llms: { huggingface: ['hugging-face-latest'] } }
+const ALICE = {
+  iss: 'solo.io',
+  org: 'solo.io',
+  sub: 'alice',
+  team: 'dev',
+  llms: { openai: ['gpt-3.5-turbo'] },
+}
+const BOB = {
+  iss: 'solo.io',
+  org: 'solo.io',
+  sub: 'bob',
+  team: 'ops',
+  llms: { mistralai: ['mistral-large-latest'] },
+}
+const WORKSHOP = {
+  iss: 'solo.io',
+  sub: 'solo-workshop',
+  team: 'data',
+  llms: { huggingface: ['hugging-face-latest'] },
+}
 
 /** Seed 004's block exactly as the Gloo VirtualService has it (indentation and all). */
 const SEED_004_RBAC = `
@@ -30,7 +47,12 @@ function authorizer(yaml: string) {
   return compileRbac((parse(yaml) as { rbac: RbacConfig }).rbac)
 }
 
-const allows = (a: ReturnType<typeof compileRbac>, claims: JWTPayload, provider = 'solo', req = REQ) => a.allows(claims, provider, req)
+const allows = (
+  a: ReturnType<typeof compileRbac>,
+  claims: JWTPayload,
+  provider = 'solo',
+  req = REQ,
+) => a.allows(claims, provider, req)
 
 test("seed 004's rbac block, pasted unchanged, allows the workshop token and nobody else", () => {
   const a = authorizer(SEED_004_RBAC)
@@ -42,7 +64,14 @@ test("seed 004's rbac block, pasted unchanged, allows the workshop token and nob
 test("seed 003's rule allows Alice (llms.openai lists gpt-3.5-turbo) and denies Bob", () => {
   const a = compileRbac({
     policies: {
-      viewer: { nestedClaimDelimiter: '.', principals: [{ jwtPrincipal: { claims: { 'llms.openai': 'gpt-3.5-turbo' }, matcher: 'LIST_CONTAINS' } }] },
+      viewer: {
+        nestedClaimDelimiter: '.',
+        principals: [
+          {
+            jwtPrincipal: { claims: { 'llms.openai': 'gpt-3.5-turbo' }, matcher: 'LIST_CONTAINS' },
+          },
+        ],
+      },
     },
   })
   assert.equal(allows(a, ALICE), true)
@@ -57,7 +86,12 @@ test('any policy may allow, any principal may match, and all claims of a princip
   const a = compileRbac({
     policies: {
       devs: { principals: [{ jwtPrincipal: { claims: { team: 'dev', org: 'solo.io' } } }] },
-      ops: { principals: [{ jwtPrincipal: { claims: { team: 'nobody' } } }, { jwtPrincipal: { claims: { sub: 'bob' } } }] },
+      ops: {
+        principals: [
+          { jwtPrincipal: { claims: { team: 'nobody' } } },
+          { jwtPrincipal: { claims: { sub: 'bob' } } },
+        ],
+      },
     },
   })
   assert.equal(allows(a, ALICE), true, 'first policy, both claims')
@@ -67,14 +101,23 @@ test('any policy may allow, any principal may match, and all claims of a princip
 })
 
 test('a principal restricted to a provider ignores tokens of other providers', () => {
-  const a = compileRbac({ policies: { p: { principals: [{ jwtPrincipal: { claims: { sub: 'alice' }, provider: 'solo' } }] } } })
+  const a = compileRbac({
+    policies: {
+      p: { principals: [{ jwtPrincipal: { claims: { sub: 'alice' }, provider: 'solo' } }] },
+    },
+  })
   assert.equal(allows(a, ALICE, 'solo'), true)
   assert.equal(allows(a, ALICE, 'keycloak'), false)
 })
 
 test('a policy with permissions only applies to the paths and methods it names', () => {
   const a = compileRbac({
-    policies: { p: { permissions: { pathPrefix: '/openai', methods: ['post'] }, principals: [{ jwtPrincipal: { claims: { sub: 'alice' } } }] } },
+    policies: {
+      p: {
+        permissions: { pathPrefix: '/openai', methods: ['post'] },
+        principals: [{ jwtPrincipal: { claims: { sub: 'alice' } } }],
+      },
+    },
   })
   assert.equal(allows(a, ALICE), true)
   assert.equal(allows(a, ALICE, 'solo', { ...REQ, method: 'GET' }), false)
@@ -82,14 +125,23 @@ test('a policy with permissions only applies to the paths and methods it names',
 })
 
 test('without nestedClaimDelimiter a dotted name is one literal claim, as in Gloo', () => {
-  const a = compileRbac({ policies: { p: { principals: [{ jwtPrincipal: { claims: { 'llms.openai': 'x' } } }] } } })
+  const a = compileRbac({
+    policies: { p: { principals: [{ jwtPrincipal: { claims: { 'llms.openai': 'x' } } }] } },
+  })
   assert.equal(allows(a, { 'llms.openai': 'x' }), true)
   assert.equal(allows(a, { llms: { openai: 'x' } }), false)
 })
 
 test('a BOOLEAN rule with a value other than true or false is refused with its path', () => {
   assert.throws(
-    () => compileRbac({ policies: { admin: { principals: [{ jwtPrincipal: { claims: { 'is-admin': 'yes' }, matcher: 'BOOLEAN' } }] } } }),
+    () =>
+      compileRbac({
+        policies: {
+          admin: {
+            principals: [{ jwtPrincipal: { claims: { 'is-admin': 'yes' }, matcher: 'BOOLEAN' } }],
+          },
+        },
+      }),
     (err: unknown) => {
       assert.ok(err instanceof RbacCompileError)
       assert.equal(err.path, 'policies.admin.principals[0].jwtPrincipal.claims["is-admin"]')

@@ -19,13 +19,22 @@ test('first matching route wins and no match is undefined (default deny)', () =>
   const table = routes(['openai', { prefix: '/openai' }], ['all', { prefix: '/' }])
   assert.equal(matchRoute(table, req({ pathname: '/openai/v1/chat/completions' }))?.name, 'openai')
   assert.equal(matchRoute(table, req({ pathname: '/mistralai' }))?.name, 'all')
-  assert.equal(matchRoute(routes(['openai', { prefix: '/openai' }]), req({ pathname: '/other' })), undefined)
-  assert.equal(matchRoute(routes(['openai', { prefix: '/openai' }]), req({ pathname: '' })), undefined)
+  assert.equal(
+    matchRoute(routes(['openai', { prefix: '/openai' }]), req({ pathname: '/other' })),
+    undefined,
+  )
+  assert.equal(
+    matchRoute(routes(['openai', { prefix: '/openai' }]), req({ pathname: '' })),
+    undefined,
+  )
 })
 
 test('exact paths match the whole path only, ignoring the query string', () => {
   const table = routes(['models', { path: '/v1/models' }])
-  assert.equal(matchRoute(table, req({ pathname: '/v1/models', path: '/v1/models?x=1' }))?.name, 'models')
+  assert.equal(
+    matchRoute(table, req({ pathname: '/v1/models', path: '/v1/models?x=1' }))?.name,
+    'models',
+  )
   assert.equal(matchRoute(table, req({ pathname: '/v1/models/gpt' })), undefined)
 })
 
@@ -43,7 +52,11 @@ test('methods match case-insensitively from config; other methods do not match',
 })
 
 test('hosts match exactly, by wildcard, and with or without a port', () => {
-  const table = routes(['a', { hosts: ['api.example.com'] }], ['b', { hosts: ['*.example.org'] }], ['c', { hosts: ['internal.*'] }])
+  const table = routes(
+    ['a', { hosts: ['api.example.com'] }],
+    ['b', { hosts: ['*.example.org'] }],
+    ['c', { hosts: ['internal.*'] }],
+  )
   assert.equal(matchRoute(table, req({ pathname: '/', host: 'API.example.com:443' }))?.name, 'a')
   assert.equal(matchRoute(table, req({ pathname: '/', host: 'gw.example.org' }))?.name, 'b')
   assert.equal(matchRoute(table, req({ pathname: '/', host: 'example.org' })), undefined)
@@ -54,8 +67,17 @@ test('hosts match exactly, by wildcard, and with or without a port', () => {
 test('context_extensions must all be present with equal values', () => {
   const table = routes(['llm', { contextExtensions: { route: 'openai', tier: 'paid' } }])
   const ext = (pairs: Record<string, string>) => new Map(Object.entries(pairs))
-  assert.equal(matchRoute(table, req({ pathname: '/', contextExtensions: ext({ route: 'openai', tier: 'paid', x: '1' }) }))?.name, 'llm')
-  assert.equal(matchRoute(table, req({ pathname: '/', contextExtensions: ext({ route: 'openai' }) })), undefined)
+  assert.equal(
+    matchRoute(
+      table,
+      req({ pathname: '/', contextExtensions: ext({ route: 'openai', tier: 'paid', x: '1' }) }),
+    )?.name,
+    'llm',
+  )
+  assert.equal(
+    matchRoute(table, req({ pathname: '/', contextExtensions: ext({ route: 'openai' }) })),
+    undefined,
+  )
 })
 
 test('a bad regex fails when the route is compiled, not when a request arrives', () => {

@@ -22,26 +22,101 @@ function errorsOf(yaml: string, env: Record<string, string> = {}): ConfigError[]
 }
 
 const KEY = JSON.stringify(SEED_PEM_PUBLIC_KEY)
-const provider = (jwks: string) => `providers:\n  p:\n    issuer: i\n    jwks: { local: { key: ${jwks} } }\n`
+const provider = (jwks: string) =>
+  `providers:\n  p:\n    issuer: i\n    jwks: { local: { key: ${jwks} } }\n`
 const ROUTE = 'routes:\n  - name: r\n'
-const PRIVATE_PEM = JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString())
+const PRIVATE_PEM = JSON.stringify(
+  generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString(),
+)
 
 const table: [string, string, string, RegExp][] = [
   ['unknown key', `${provider(KEY)}${ROUTE}    mathc: {}\n`, 'routes[0].mathc', /unknown key/],
-  ['wrong type', `${provider(KEY)}routes:\n  - name: r\n    allowAnonymous: "yes"\n`, 'routes[0].allowAnonymous', /expected boolean/],
-  ['duplicate route names', `${provider(KEY)}${ROUTE}${ROUTE.slice(8)}`, 'routes[1].name', /duplicate route name r/],
-  ['invalid regex', `${provider(KEY)}${ROUTE}    match: { regex: "/(unclosed" }\n`, 'routes[0].match', /Invalid regular expression/],
-  ['unsafe regex', `${provider(KEY)}${ROUTE}    match: { regex: "/(a+)+b" }\n`, 'routes[0].match', /backtrack catastrophically/],
-  ['empty JWKS', `${provider(`'{"keys":[]}'`)}${ROUTE}`, 'providers.p.jwks.local.key', /no usable signature verification key/],
-  ['private key where a public one belongs', `${provider(PRIVATE_PEM)}${ROUTE}`, 'providers.p.jwks.local.key', /private key where a public key belongs/],
-  ['symmetric key too short', `${provider(`'{"keys":[{"kty":"oct","alg":"HS256","k":"c2hvcnQtc2VjcmV0"}]}'`)}${ROUTE}`, 'providers.p.jwks.local.key', /12-byte secret is shorter than HS256 needs \(32 bytes\)/],
-  ['unknown secret reference', `${provider(KEY)}${ROUTE}    upstream: { headers: { authorization: { secret: openai } } }\n`, 'routes[0].upstream.headers.authorization.secret', /unknown secret openai/],
-  ['missing key file', `providers:\n  p: { issuer: i, jwks: { local: { file: /nonexistent/jwks.json } } }\n${ROUTE}`, 'providers.p.jwks.local.file', /cannot read \/nonexistent\/jwks\.json \(ENOENT\)/],
-  ['unset secret env var', `secrets:\n  k: { env: JWT_EXT_AUTHZ_UNSET }\n${provider(KEY)}${ROUTE}`, 'secrets.k', /environment variable JWT_EXT_AUTHZ_UNSET is not set/],
-  ['remote JWKS that is not http(s)', `providers:\n  p: { issuer: i, jwks: { remote: { url: "file:///etc/passwd" } } }\n${ROUTE}`, 'providers.p.jwks.remote.url', /expected an http:\/\/ or https:\/\/ URL/],
-  ['algorithms no key can serve', `providers:\n  p: { issuer: i, algorithms: [HS256], jwks: { local: { key: ${KEY} } } }\n${ROUTE}`, 'providers.p', /HS256: no key of the provider can verify them/],
-  ['alg none is not an algorithm', `providers:\n  p: { issuer: i, algorithms: [none], jwks: { local: { key: ${KEY} } } }\n${ROUTE}`, 'providers.p.algorithms[0]', /expected one of RS256/],
-  ['rbac on an anonymous route', `${provider(KEY)}${ROUTE}    allowAnonymous: true\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b } } }] } } }\n`, 'routes[0].rbac', /not allowed with allowAnonymous/],
+  [
+    'wrong type',
+    `${provider(KEY)}routes:\n  - name: r\n    allowAnonymous: "yes"\n`,
+    'routes[0].allowAnonymous',
+    /expected boolean/,
+  ],
+  [
+    'duplicate route names',
+    `${provider(KEY)}${ROUTE}${ROUTE.slice(8)}`,
+    'routes[1].name',
+    /duplicate route name r/,
+  ],
+  [
+    'invalid regex',
+    `${provider(KEY)}${ROUTE}    match: { regex: "/(unclosed" }\n`,
+    'routes[0].match',
+    /Invalid regular expression/,
+  ],
+  [
+    'unsafe regex',
+    `${provider(KEY)}${ROUTE}    match: { regex: "/(a+)+b" }\n`,
+    'routes[0].match',
+    /backtrack catastrophically/,
+  ],
+  [
+    'empty JWKS',
+    `${provider(`'{"keys":[]}'`)}${ROUTE}`,
+    'providers.p.jwks.local.key',
+    /no usable signature verification key/,
+  ],
+  [
+    'private key where a public one belongs',
+    `${provider(PRIVATE_PEM)}${ROUTE}`,
+    'providers.p.jwks.local.key',
+    /private key where a public key belongs/,
+  ],
+  [
+    'symmetric key too short',
+    `${provider(`'{"keys":[{"kty":"oct","alg":"HS256","k":"c2hvcnQtc2VjcmV0"}]}'`)}${ROUTE}`,
+    'providers.p.jwks.local.key',
+    /12-byte secret is shorter than HS256 needs \(32 bytes\)/,
+  ],
+  [
+    'unknown secret reference',
+    `${provider(KEY)}${ROUTE}    upstream: { headers: { authorization: { secret: openai } } }\n`,
+    'routes[0].upstream.headers.authorization.secret',
+    /unknown secret openai/,
+  ],
+  [
+    'missing key file',
+    `providers:\n  p: { issuer: i, jwks: { local: { file: /nonexistent/jwks.json } } }\n${ROUTE}`,
+    'providers.p.jwks.local.file',
+    /cannot read \/nonexistent\/jwks\.json \(ENOENT\)/,
+  ],
+  [
+    'unset secret env var',
+    `secrets:\n  k: { env: JWT_EXT_AUTHZ_UNSET }\n${provider(KEY)}${ROUTE}`,
+    'secrets.k',
+    /environment variable JWT_EXT_AUTHZ_UNSET is not set/,
+  ],
+  [
+    'remote JWKS that is not http(s)',
+    `providers:\n  p: { issuer: i, jwks: { remote: { url: "file:///etc/passwd" } } }\n${ROUTE}`,
+    'providers.p.jwks.remote.url',
+    /expected an http:\/\/ or https:\/\/ URL/,
+  ],
+  [
+    'algorithms no key can serve',
+    `providers:\n  p: { issuer: i, algorithms: [HS256], jwks: { local: { key: ${KEY} } } }\n${ROUTE}`,
+    'providers.p',
+    /HS256: no key of the provider can verify them/,
+  ],
+  [
+    'alg none is not an algorithm',
+    `providers:\n  p: { issuer: i, algorithms: [none], jwks: { local: { key: ${KEY} } } }\n${ROUTE}`,
+    'providers.p.algorithms[0]',
+    /expected one of RS256/,
+  ],
+  [
+    'rbac on an anonymous route',
+    `${provider(KEY)}${ROUTE}    allowAnonymous: true\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b } } }] } } }\n`,
+    'routes[0].rbac',
+    /not allowed with allowAnonymous/,
+  ],
 ]
 
 for (const [name, yaml, path, message] of table) {
@@ -54,6 +129,8 @@ for (const [name, yaml, path, message] of table) {
 }
 
 test('a config error never echoes a secret value', () => {
-  const errors = errorsOf(`secrets:\n  k: { env: K }\n${provider(KEY)}${ROUTE}`, { K: 'sk-live-123\nx-evil: 1' })
+  const errors = errorsOf(`secrets:\n  k: { env: K }\n${provider(KEY)}${ROUTE}`, {
+    K: 'sk-live-123\nx-evil: 1',
+  })
   assert.deepEqual(errors, [{ path: 'secrets.k', message: 'value contains a line break or NUL' }])
 })

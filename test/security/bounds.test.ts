@@ -10,13 +10,19 @@ import { startTestServer, type TestServer } from '../helpers/server.js'
 let server: TestServer
 before(async () => {
   // Logs are written (decision lines included) but not kept: the flood measures the server.
-  server = await startTestServer({ file: 'examples/llm-gateway.yaml' }, undefined, { keepLogs: false })
+  server = await startTestServer({ file: 'examples/llm-gateway.yaml' }, undefined, {
+    keepLogs: false,
+  })
 })
 after(() => server.close())
 
 test('headers beyond limits.maxHeaderBytes are denied 413, not processed', async () => {
   const res = await server.client.check(
-    checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}`, 'x-big': 'a'.repeat(70_000) } }),
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}`, 'x-big': 'a'.repeat(70_000) },
+    }),
   )
   assert.equal(res.status?.message, 'request_too_large')
   assert.equal(res.denied_response?.status?.code, 413)
@@ -24,13 +30,30 @@ test('headers beyond limits.maxHeaderBytes are denied 413, not processed', async
 
 test('a 10 MB body is denied 413 with a CheckResponse, not refused as an RPC error', async () => {
   for (const req of [
-    checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}` }, body: 'x'.repeat(10 * 1024 * 1024) }),
-    checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}` }, rawBody: Buffer.alloc(10 * 1024 * 1024) }),
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}` },
+      body: 'x'.repeat(10 * 1024 * 1024),
+    }),
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}` },
+      rawBody: Buffer.alloc(10 * 1024 * 1024),
+    }),
   ]) {
     const res = await server.client.check(req, { deadlineMs: 20_000 })
     assert.equal(res.status?.message, 'request_too_large')
   }
-  const small = await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}` }, body: '{"model":"gpt-4o-mini"}' }))
+  const small = await server.client.check(
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}` },
+      body: '{"model":"gpt-4o-mini"}',
+    }),
+  )
   assert.equal(small.status?.code, 0, 'bodies within the limit pass')
 })
 
@@ -42,12 +65,21 @@ function rssAfterGc(): number {
 
 test('a flood of 100,000 distinct invalid tokens keeps memory bounded', async (t) => {
   const [header, , signature] = ALICE_TOKEN.split('.') as [string, string, string]
-  const forged = (i: number) => `${header}.${base64url.encode(JSON.stringify({ iss: 'solo.io', sub: `attacker-${i}`, llms: { openai: ['gpt-3.5-turbo'] } }))}.${signature}`
+  const forged = (i: number) =>
+    `${header}.${base64url.encode(JSON.stringify({ iss: 'solo.io', sub: `attacker-${i}`, llms: { openai: ['gpt-3.5-turbo'] } }))}.${signature}`
   const send = async (from: number, count: number) => {
     const batch = 200
     for (let i = from; i < from + count; i += batch) {
       const results = await Promise.all(
-        Array.from({ length: batch }, (_, j) => server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${forged(i + j)}` } }))),
+        Array.from({ length: batch }, (_, j) =>
+          server.client.check(
+            checkRequest({
+              method: 'POST',
+              path: '/openai',
+              headers: { authorization: `Bearer ${forged(i + j)}` },
+            }),
+          ),
+        ),
       )
       for (const r of results) assert.equal(r.status?.message, 'signature_invalid')
     }

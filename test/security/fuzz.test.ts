@@ -32,7 +32,10 @@ function assertWellFormed(res: CheckResponse): void {
 
 const headerName = fc.stringMatching(/^[a-z0-9-]{1,30}$/)
 const anyText = fc.string({ unit: 'binary', maxLength: 200 })
-const path = fc.oneof(fc.constantFrom('/openai', '/mistralai/v1', '/huggingface-gloo-gw', '/llm-d/x', '/', ''), fc.string({ maxLength: 100 }))
+const path = fc.oneof(
+  fc.constantFrom('/openai', '/mistralai/v1', '/huggingface-gloo-gw', '/llm-d/x', '/', ''),
+  fc.string({ maxLength: 100 }),
+)
 
 const arbitraryRequest: fc.Arbitrary<CheckRequest> = fc.record(
   {
@@ -46,9 +49,19 @@ const arbitraryRequest: fc.Arbitrary<CheckRequest> = fc.record(
                 path,
                 host: anyText,
                 scheme: anyText,
-                headers: fc.dictionary(fc.oneof(headerName, anyText, fc.constant('authorization')), anyText, { maxKeys: 60 }),
+                headers: fc.dictionary(
+                  fc.oneof(headerName, anyText, fc.constant('authorization')),
+                  anyText,
+                  { maxKeys: 60 },
+                ),
                 header_map: fc.record({
-                  headers: fc.array(fc.record({ key: fc.oneof(headerName, fc.constant('authorization')), raw_value: fc.uint8Array({ maxLength: 300 }) }), { maxLength: 40 }),
+                  headers: fc.array(
+                    fc.record({
+                      key: fc.oneof(headerName, fc.constant('authorization')),
+                      raw_value: fc.uint8Array({ maxLength: 300 }),
+                    }),
+                    { maxLength: 40 },
+                  ),
                 }),
                 body: fc.string({ maxLength: 2000 }),
                 raw_body: fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
@@ -81,31 +94,52 @@ test('arbitrary CheckRequests: always a well-formed answer, never an allow witho
 /** Tokens built from pieces of valid ones: header/payload/signature swapped, bytes flipped. */
 const arbitraryToken = fc.oneof(
   fc.string({ maxLength: 400 }),
-  fc.array(fc.base64String({ maxLength: 200 }), { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.').replace(/[+/=]/g, 'A')),
+  fc
+    .array(fc.base64String({ maxLength: 200 }), { minLength: 1, maxLength: 5 })
+    .map((parts) => parts.join('.').replace(/[+/=]/g, 'A')),
   // Seed tokens share headers, so a mix can rebuild a genuine token: those are filtered out.
-  fc.tuple(fc.constantFrom(...VALID), fc.constantFrom(...VALID), fc.constantFrom(...VALID))
+  fc
+    .tuple(fc.constantFrom(...VALID), fc.constantFrom(...VALID), fc.constantFrom(...VALID))
     .map(([a, b, c]) => [a.split('.')[0], b.split('.')[1], c.split('.')[2]].join('.'))
     .filter((t) => !VALID.includes(t)),
-  fc.tuple(fc.constantFrom(...VALID), fc.nat(), fc.constantFrom('A', 'B', '_', '-', 'x')).map(([t, at, ch]) => {
-    // Flip one character of the payload (not the signature's padding bits, which may not matter).
-    const [h, p, s] = t.split('.') as [string, string, string]
-    const i = at % (p.length - 2)
-    return p[i] === ch ? `${h}.${p}x.${s}` : `${h}.${p.slice(0, i)}${ch}${p.slice(i + 1)}.${s}`
-  }),
+  fc
+    .tuple(fc.constantFrom(...VALID), fc.nat(), fc.constantFrom('A', 'B', '_', '-', 'x'))
+    .map(([t, at, ch]) => {
+      // Flip one character of the payload (not the signature's padding bits, which may not matter).
+      const [h, p, s] = t.split('.') as [string, string, string]
+      const i = at % (p.length - 2)
+      return p[i] === ch ? `${h}.${p}x.${s}` : `${h}.${p.slice(0, i)}${ch}${p.slice(i + 1)}.${s}`
+    }),
 )
 
 test('arbitrary and mutated tokens on every seed route: never allowed, never an RPC error', async () => {
   await fc.assert(
-    fc.asyncProperty(arbitraryToken, fc.constantFrom('/openai', '/mistralai', '/huggingface-gloo-gw', '/llm-d'), async (token, route) => {
-      const res = await server.client.check(checkRequest({ method: 'POST', path: route, headers: { authorization: `Bearer ${token}` } }))
-      assertWellFormed(res)
-      assert.notEqual(res.status?.code, 0, `${route} allowed a forged token`)
-    }),
+    fc.asyncProperty(
+      arbitraryToken,
+      fc.constantFrom('/openai', '/mistralai', '/huggingface-gloo-gw', '/llm-d'),
+      async (token, route) => {
+        const res = await server.client.check(
+          checkRequest({
+            method: 'POST',
+            path: route,
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        )
+        assertWellFormed(res)
+        assert.notEqual(res.status?.code, 0, `${route} allowed a forged token`)
+      },
+    ),
     { numRuns: 400 },
   )
 })
 
 test('after the fuzzing the server still allows a valid request', async () => {
-  const res = await server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${ALICE_TOKEN}` } }))
+  const res = await server.client.check(
+    checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}` },
+    }),
+  )
   assert.equal(res.status?.code, 0)
 })

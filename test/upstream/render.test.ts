@@ -5,7 +5,12 @@ import { compileTokenSources, DEFAULT_TOKEN_SOURCES } from '../../src/token/sour
 import { compileUpstream } from '../../src/upstream/compile.js'
 import { claimHeaderValue, renderUpstream } from '../../src/upstream/render.js'
 
-const secrets: SecretStore = { value: (name) => (name === 'openai' ? 'sk-live' : ''), names: () => ['openai'], defaulted: () => [], describe: () => [] }
+const secrets: SecretStore = {
+  value: (name) => (name === 'openai' ? 'sk-live' : ''),
+  names: () => ['openai'],
+  defaulted: () => [],
+  describe: () => [],
+}
 
 test('sets secret, literal and claim headers; the token header is removed unless it is set', () => {
   const plan = compileUpstream(
@@ -31,12 +36,18 @@ test('sets secret, literal and claim headers; the token header is removed unless
 })
 
 test('forwardToken keeps the caller token header', () => {
-  const plan = compileUpstream({ headers: {}, removeHeaders: [], forwardToken: true }, DEFAULT_TOKEN_SOURCES)
+  const plan = compileUpstream(
+    { headers: {}, removeHeaders: [], forwardToken: true },
+    DEFAULT_TOKEN_SOURCES,
+  )
   assert.deepEqual(plan.remove, [])
 })
 
 test('a claim header whose claim is missing is removed so the caller cannot supply it', () => {
-  const plan = compileUpstream({ headers: { 'x-user-id': { claim: 'sub' } }, removeHeaders: [], forwardToken: false }, DEFAULT_TOKEN_SOURCES)
+  const plan = compileUpstream(
+    { headers: { 'x-user-id': { claim: 'sub' } }, removeHeaders: [], forwardToken: false },
+    DEFAULT_TOKEN_SOURCES,
+  )
   const out = renderUpstream(plan, { iss: 'x' }, secrets)
   assert.deepEqual(out.set, [])
   assert.deepEqual(out.remove, ['authorization', 'x-user-id'])
@@ -46,13 +57,20 @@ test('a claim header whose claim is missing is removed so the caller cannot supp
 test('nested and array claims become header values (comma-joined), unlike Envoy and Istio', () => {
   const plan = compileUpstream(
     {
-      headers: { 'x-models': { claim: 'llms.openai' }, 'x-raw': { claim: 'llms.openai', nestedClaimDelimiter: '' } },
+      headers: {
+        'x-models': { claim: 'llms.openai' },
+        'x-raw': { claim: 'llms.openai', nestedClaimDelimiter: '' },
+      },
       removeHeaders: [],
       forwardToken: true,
     },
     DEFAULT_TOKEN_SOURCES,
   )
-  const out = renderUpstream(plan, { llms: { openai: ['gpt-3.5-turbo', 'gpt-4o'] }, 'llms.openai': 'literal' }, secrets)
+  const out = renderUpstream(
+    plan,
+    { llms: { openai: ['gpt-3.5-turbo', 'gpt-4o'] }, 'llms.openai': 'literal' },
+    secrets,
+  )
   assert.deepEqual(out.set, [
     { name: 'x-models', value: 'gpt-3.5-turbo,gpt-4o' },
     { name: 'x-raw', value: 'literal' },

@@ -14,10 +14,18 @@ import { startTestServer } from '../helpers/server.js'
 test('a repeated seed token is answered from the cache; forged tokens never enter it', async (t) => {
   const server = await startTestServer({ file: 'examples/llm-gateway.yaml' })
   t.after(() => server.close())
-  const call = (token: string) => server.client.check(checkRequest({ method: 'POST', path: '/openai', headers: { authorization: `Bearer ${token}` } }))
+  const call = (token: string) =>
+    server.client.check(
+      checkRequest({
+        method: 'POST',
+        path: '/openai',
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    )
   for (let i = 0; i < 3; i++) assert.equal((await call(ALICE_TOKEN)).status?.code, 0)
   const forged = `${ALICE_TOKEN.slice(0, -4)}AAAA`
-  for (let i = 0; i < 3; i++) assert.equal((await call(forged)).status?.message, 'signature_invalid')
+  for (let i = 0; i < 3; i++)
+    assert.equal((await call(forged)).status?.message, 'signature_invalid')
   const metrics = await server.metrics.registry.metrics()
   assert.match(metrics, /ext_authz_token_cache_total\{result="hit"\} 2/)
   assert.match(metrics, /ext_authz_token_cache_total\{result="miss"\} 4/, 'first Alice + 3 forged')
@@ -26,10 +34,28 @@ test('a repeated seed token is answered from the cache; forged tokens never ente
 async function fixture() {
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
   let set: KeySet = buildKeySet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] })
-  const source: KeySource = { current: () => set, status: () => ({ ready: true, settled: true, keys: 1 }) }
-  const verifier = compileVerifier('p', { issuer: 'i', clockSkew: '0s', jwks: { remote: { url: 'http://x' } } } as ProviderConfig, source, { clockSkewSeconds: 0 })
-  const sign = (exp: number) => new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setIssuer('i').setExpirationTime(exp).sign(privateKey)
-  return { verifier, sign, rotate: () => (set = buildKeySet({ keys: [{ kty: 'oct', k: 'a'.repeat(43), kid: 'other' }] })), current: () => set }
+  const source: KeySource = {
+    current: () => set,
+    status: () => ({ ready: true, settled: true, keys: 1 }),
+  }
+  const verifier = compileVerifier(
+    'p',
+    { issuer: 'i', clockSkew: '0s', jwks: { remote: { url: 'http://x' } } } as ProviderConfig,
+    source,
+    { clockSkewSeconds: 0 },
+  )
+  const sign = (exp: number) =>
+    new SignJWT({ sub: 's' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+      .setIssuer('i')
+      .setExpirationTime(exp)
+      .sign(privateKey)
+  return {
+    verifier,
+    sign,
+    rotate: () => (set = buildKeySet({ keys: [{ kty: 'oct', k: 'a'.repeat(43), kid: 'other' }] })),
+    current: () => set,
+  }
 }
 
 test('an entry is dropped when the provider keys change, and when the token expires', async () => {
@@ -39,7 +65,11 @@ test('an entry is dropped when the provider keys change, and when the token expi
   const token = await sign(Math.floor(Date.now() / 1000) + 60)
   cache.set(token, verifier, current(), { sub: 's', exp: Math.floor(Date.now() / 1000) + 60 })
   assert.ok(cache.get(token, verifiers), 'hit while the keys are unchanged')
-  assert.equal(cache.get(token, new Map()), undefined, 'a route that does not accept the provider gets no hit')
+  assert.equal(
+    cache.get(token, new Map()),
+    undefined,
+    'a route that does not accept the provider gets no hit',
+  )
   rotate()
   assert.equal(cache.get(token, verifiers), undefined, 'keys changed: verify again')
 
@@ -49,7 +79,11 @@ test('an entry is dropped when the provider keys change, and when the token expi
   await sleep(soon * 1000 - Date.now() + 50)
   assert.equal(cache.get('short', verifiers), undefined, 'gone at exp')
   cache.set('expired', verifier, current(), { exp: soon - 10 })
-  assert.equal(cache.get('expired', verifiers), undefined, 'an already expired token is never stored')
+  assert.equal(
+    cache.get('expired', verifiers),
+    undefined,
+    'an already expired token is never stored',
+  )
 })
 
 test('a cache of size 0 stores nothing', async () => {

@@ -9,12 +9,28 @@ import { compileVerifier } from '../../src/verify/compile.js'
 import { reasonFromJoseError } from '../../src/verify/jose-reason.js'
 import { MAX_TOKEN_BYTES, selectProvider } from '../../src/verify/select.js'
 import { verifyToken } from '../../src/verify/verify.js'
-import { ALICE_TOKEN, BOB_TOKEN, DEV_JWKS, DEV_TOKEN, HF_TOKEN, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
+import {
+  ALICE_TOKEN,
+  BOB_TOKEN,
+  DEV_JWKS,
+  DEV_TOKEN,
+  HF_TOKEN,
+  SEED_PEM_PUBLIC_KEY,
+} from '../helpers/keys.js'
 
-function verifier(material: string, provider: Partial<ProviderConfig> & { issuer: string }, maxCandidates?: number) {
+function verifier(
+  material: string,
+  provider: Partial<ProviderConfig> & { issuer: string },
+  maxCandidates?: number,
+) {
   const set = loadLocalKeySet(material)
   const config = { jwks: { local: { key: material } }, ...provider } as ProviderConfig
-  return compileVerifier('p', config, staticKeySource(set), maxCandidates === undefined ? {} : { maxCandidates })
+  return compileVerifier(
+    'p',
+    config,
+    staticKeySource(set),
+    maxCandidates === undefined ? {} : { maxCandidates },
+  )
 }
 
 test('the seed RS256 tokens (no kid, no exp) verify with the seed PEM key', async () => {
@@ -23,7 +39,11 @@ test('the seed RS256 tokens (no kid, no exp) verify with the seed PEM key', asyn
     const res = await verifyToken(v, token)
     assert.ok(res.ok, JSON.stringify(res))
   }
-  assert.deepEqual([...v.algorithms], ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'], 'algorithms derived from the key type')
+  assert.deepEqual(
+    [...v.algorithms],
+    ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+    'algorithms derived from the key type',
+  )
 })
 
 test("seed 000's HS256 token verifies with its inline oct JWKS", async () => {
@@ -33,21 +53,33 @@ test("seed 000's HS256 token verifies with its inline oct JWKS", async () => {
 
 test('a token signed by a certificate key verifies with the PEM certificate', async () => {
   const key = await importPKCS8(readFileSync('test/fixtures/cert-signer.key.pem', 'utf8'), 'ES256')
-  const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256' }).setIssuer('cert').sign(key)
+  const token = await new SignJWT({ sub: 'x' })
+    .setProtectedHeader({ alg: 'ES256' })
+    .setIssuer('cert')
+    .sign(key)
   const v = verifier(readFileSync('test/fixtures/cert-signer.cert.pem', 'utf8'), { issuer: 'cert' })
   assert.deepEqual([...v.algorithms], ['ES256'])
   assert.ok((await verifyToken(v, token)).ok)
 })
 
 test('a token without kid is tried against at most maxCandidates keys', async () => {
-  const pairs = await Promise.all(Array.from({ length: 10 }, () => generateKeyPair('ES256', { extractable: true })))
+  const pairs = await Promise.all(
+    Array.from({ length: 10 }, () => generateKeyPair('ES256', { extractable: true })),
+  )
   const jwks = JSON.stringify({ keys: await Promise.all(pairs.map((p) => exportJWK(p.publicKey))) })
-  const sign = (key: CryptoKey) => new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('i').sign(key)
-  assert.ok((await verifyToken(verifier(jwks, { issuer: 'i' }, 5), await sign(pairs[4]!.privateKey))).ok, '5th key of 10')
-  assert.deepEqual(await verifyToken(verifier(jwks, { issuer: 'i' }, 5), await sign(pairs[9]!.privateKey)), {
-    ok: false,
-    reason: 'signature_invalid',
-  })
+  const sign = (key: CryptoKey) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('i').sign(key)
+  assert.ok(
+    (await verifyToken(verifier(jwks, { issuer: 'i' }, 5), await sign(pairs[4]!.privateKey))).ok,
+    '5th key of 10',
+  )
+  assert.deepEqual(
+    await verifyToken(verifier(jwks, { issuer: 'i' }, 5), await sign(pairs[9]!.privateKey)),
+    {
+      ok: false,
+      reason: 'signature_invalid',
+    },
+  )
 })
 
 test('an algorithm the provider does not list is refused before any key is tried', async () => {
@@ -56,7 +88,10 @@ test('an algorithm the provider does not list is refused before any key is tried
 })
 
 test('explicit algorithms no key can serve are a config error', () => {
-  assert.throws(() => verifier(SEED_PEM_PUBLIC_KEY, { issuer: 'solo.io', algorithms: ['HS256'] }), /HS256: no key of the provider can verify them/)
+  assert.throws(
+    () => verifier(SEED_PEM_PUBLIC_KEY, { issuer: 'solo.io', algorithms: ['HS256'] }),
+    /HS256: no key of the provider can verify them/,
+  )
 })
 
 test('selectProvider routes by iss and refuses oversized or undecodable tokens', () => {
@@ -65,16 +100,31 @@ test('selectProvider routes by iss and refuses oversized or undecodable tokens',
   assert.equal(selectProvider(byIssuer, ALICE_TOKEN), v)
   assert.equal(selectProvider(byIssuer, DEV_TOKEN), 'issuer_unknown')
   assert.equal(selectProvider(byIssuer, 'not-a-jwt'), 'token_malformed')
-  assert.equal(selectProvider(byIssuer, `${ALICE_TOKEN}${'A'.repeat(MAX_TOKEN_BYTES)}`), 'token_malformed')
+  assert.equal(
+    selectProvider(byIssuer, `${ALICE_TOKEN}${'A'.repeat(MAX_TOKEN_BYTES)}`),
+    'token_malformed',
+  )
 })
 
 test('jose error codes map to stable deny reasons', () => {
   const e = (code: string, extra: object = {}) => Object.assign(new Error('x'), { code, ...extra })
   assert.equal(reasonFromJoseError(e('ERR_JWT_EXPIRED')), 'token_expired')
-  assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'aud' })), 'audience_mismatch')
-  assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'nbf' })), 'token_not_yet_valid')
-  assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'missing' })), 'expiration_missing')
-  assert.equal(reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'invalid' })), 'token_malformed')
+  assert.equal(
+    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'aud' })),
+    'audience_mismatch',
+  )
+  assert.equal(
+    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'nbf' })),
+    'token_not_yet_valid',
+  )
+  assert.equal(
+    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'missing' })),
+    'expiration_missing',
+  )
+  assert.equal(
+    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'invalid' })),
+    'token_malformed',
+  )
   assert.equal(reasonFromJoseError(e('ERR_JWKS_TIMEOUT')), 'jwks_unavailable')
   assert.equal(reasonFromJoseError(e('ERR_JWS_INVALID')), 'token_malformed')
   assert.equal(reasonFromJoseError(e('ERR_NOT_FROM_JOSE')), 'internal_error')
