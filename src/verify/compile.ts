@@ -1,5 +1,5 @@
 import type { JWTVerifyOptions } from 'jose'
-import type { ProviderConfig } from '../config/schema.js'
+import { ALGORITHMS, type ProviderConfig } from '../config/schema.js'
 import { HMAC_MIN_BYTES, KeyMaterialError, type KeyEntry } from '../jwks/key-set.js'
 import type { KeySource } from '../jwks/key-source.js'
 import { algorithmFits } from './candidates.js'
@@ -28,19 +28,8 @@ const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
   oct: Object.keys(HMAC_MIN_BYTES),
 }
 
-const ASYMMETRIC = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]
+/** Every algorithm but HMAC: what a fetched (published) key set may serve. */
+const ASYMMETRIC: readonly string[] = ALGORITHMS.filter((alg) => !alg.startsWith('HS'))
 
 export interface VerifierOptions {
   readonly clockSkewSeconds?: number

@@ -9,6 +9,13 @@ import { startServeProcess } from '../helpers/serve-process.js'
 
 const CLI = ['--import', 'tsx', 'src/main.ts']
 
+/** Writes a config into a fresh temp directory and returns its path. */
+function tempConfig(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-')), 'config.yaml')
+  writeFileSync(file, yaml)
+  return file
+}
+
 function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...CLI, ...args], {
     encoding: 'utf8',
@@ -22,10 +29,7 @@ test('validate accepts the bundled example and lists every error of a broken con
   assert.equal(ok.status, 0, ok.stderr)
   assert.match(ok.stdout, /valid \(2 providers, 4 routes: openai, mistralai, huggingface, llm-d\)/)
 
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
-  const bad = join(dir, 'bad.yaml')
-  writeFileSync(
-    bad,
+  const bad = tempConfig(
     'routes:\n  - name: r\n    match: { regex: "(" }\n    rbac: { policies: { p: { principals: [{ jwtPrincipal: { claims: { a: b }, matcher: NOPE } }] } } }\n',
   )
   const res = cli(['validate', '--config', bad])
@@ -43,10 +47,7 @@ test('the OIDC example validates without its IdP being reachable', () => {
 })
 
 test('a missing secret env var without a default is a start-up error naming it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-'))
-  const file = join(dir, 'c.yaml')
-  writeFileSync(
-    file,
+  const file = tempConfig(
     'secrets:\n  openai: { env: JWT_EXT_AUTHZ_TEST_UNSET_KEY }\nroutes:\n  - name: open\n    allowAnonymous: true\n',
   )
   const res = cli(['validate', '--config', file])
