@@ -4,6 +4,7 @@ import type { DenyReason } from '../decision/deny.js'
 import type { CompiledRoute, Engine } from '../engine/engine.js'
 import { readClaim } from '../rbac/claim-path.js'
 import type { AuthRequest } from '../request/auth-request.js'
+import { RequestValues } from '../request/request-value.js'
 import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
 import { renderUpstream } from '../upstream/render.js'
@@ -32,21 +33,24 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
 
   // 2. Token: from the route's providers' sources.
   const extracted = extractToken(route.tokenSources, req)
-  if ('reason' in extracted) return deny(extracted.reason, route.name)
+  if ('reason' in extracted) return deny(extracted.reason, route)
 
   // 3. Verification: a token verified before, with the keys its provider still has, is
   //    reused; otherwise provider by `iss`, then signature, algorithm, iss/aud/exp/nbf.
   const cached = engine.tokenCache.get(extracted.token, route.verifiers)
   const verified = cached ?? (await verifyFresh(engine, route, extracted.token))
-  if ('reason' in verified) return deny(verified.reason, route.name)
+  if ('reason' in verified) return deny(verified.reason, route)
   const { verifier, claims } = verified
 
-  // 4. Claim rules (Gloo rbac), precompiled, synchronous.
-  if (!route.authorizer.allows(claims, verifier.name, req)) return deny('rbac_denied', route.name)
+  // 4. Claim rules (Gloo rbac), precompiled; values read from the request (the body's
+  //    model, a header, a path part) are parsed lazily, at most once, and only when needed.
+  const values = route.readsRequest ? new RequestValues(req, route.pathRegex) : undefined
+  const authz = route.authorizer.authorize(claims, verifier.name, req, values)
+  if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
   // 5. Allow: rewrite the upstream request and describe the caller.
-  const upstream = renderUpstream(route.upstream, claims, engine.secrets)
-  return allow(route.name, upstream, identity(route, verifier, claims))
+  const upstream = renderUpstream(route.upstream, claims, engine.secrets, values)
+  return allow(route.name, upstream, identity(route, verifier, claims, authz.values))
 }
 
 /** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */
@@ -70,8 +74,18 @@ function allowAnonymous(engine: Engine, route: CompiledRoute): Decision {
   return allow(route.name, upstream, { route: route.name, anonymous: true })
 }
 
-function identity(route: CompiledRoute, verifier: Verifier, claims: JWTPayload): DecisionMetadata {
-  const metadata: Record<string, unknown> = { route: route.name, provider: verifier.name }
+function identity(
+  route: CompiledRoute,
+  verifier: Verifier,
+  claims: JWTPayload,
+  authorized: Readonly<Record<string, string>> | undefined,
+): DecisionMetadata {
+  // Values a rule authorized (e.g. `model`), for Envoy's access log and rate limiter.
+  const metadata: Record<string, unknown> = {
+    route: route.name,
+    provider: verifier.name,
+    ...authorized,
+  }
   if (claims.iss !== undefined) metadata.iss = claims.iss
   if (claims.sub !== undefined) metadata.sub = claims.sub
   for (const claim of route.metadataClaims) {

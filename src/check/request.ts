@@ -25,6 +25,10 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
     contextExtensions: readContextExtensions(attributes?.context_extensions),
     headerBytes: bytes,
     bodyBytes: Math.max(http.body?.length ?? 0, http.raw_body?.length ?? 0),
+    body:
+      http.raw_body !== undefined && http.raw_body.length > 0
+        ? http.raw_body
+        : http.body || undefined,
   }
 }
 

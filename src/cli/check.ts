@@ -18,6 +18,7 @@ export async function runCheck(args: readonly string[]): Promise<number> {
       host: { type: 'string', default: 'localhost:8080' },
       scheme: { type: 'string', default: 'http' },
       token: { type: 'string' },
+      body: { type: 'string' },
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       'context-extension': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
@@ -32,14 +33,15 @@ export async function runCheck(args: readonly string[]): Promise<number> {
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
   }
   if (values.token !== undefined) headers.authorization = `Bearer ${values.token}`
-  const request = buildRequest(
-    values.method.toUpperCase(),
-    values.scheme,
-    values.host,
-    values.path,
+  const request = buildRequest({
+    method: values.method.toUpperCase(),
+    scheme: values.scheme,
+    host: values.host,
+    path: values.path,
     headers,
-    pairs(values['context-extension']),
-  )
+    contextExtensions: pairs(values['context-extension']),
+    body: values.body,
+  })
   let response: CheckResponse
   try {
     response = await sendCheck(values.address, request, Number(values.timeout))
@@ -67,14 +69,26 @@ function pairs(items: readonly string[]): Record<string, string> {
   return out
 }
 
-function buildRequest(
-  method: string,
-  scheme: string,
-  host: string,
-  path: string,
-  headers: Record<string, string>,
-  contextExtensions: Record<string, string>,
-): CheckRequest {
+interface RequestParts {
+  readonly method: string
+  readonly scheme: string
+  readonly host: string
+  readonly path: string
+  readonly headers: Record<string, string>
+  readonly contextExtensions: Record<string, string>
+  /** As Envoy's with_request_body sends it (model-aware rules read it). */
+  readonly body: string | undefined
+}
+
+function buildRequest({
+  method,
+  scheme,
+  host,
+  path,
+  headers,
+  contextExtensions,
+  body,
+}: RequestParts): CheckRequest {
   return {
     attributes: {
       request: {
@@ -84,6 +98,7 @@ function buildRequest(
           host,
           path,
           protocol: 'HTTP/1.1',
+          ...(body === undefined ? {} : { body, size: String(Buffer.byteLength(body)) }),
           headers: {
             ':method': method,
             ':path': path,

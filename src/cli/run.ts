@@ -13,7 +13,7 @@ const USAGE = `usage: jwt-ext-authz <command> [options]
             share the gRPC port, /metrics sums them.
   validate  --config FILE
             Check a config; exit 1 listing every error with its path.
-  check     [--address HOST:PORT] --path PATH [--method M] [--host H] [--token JWT]
+  check     [--address HOST:PORT] --path PATH [--method M] [--host H] [--token JWT] [--body TEXT]
             [--header 'name: value']... [--context-extension key=value]... [--json] [--show-secrets]
             Send one real Check to a running server and print the decision.
             Exit 0 allowed, 1 denied, 2 error.

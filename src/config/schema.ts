@@ -197,6 +197,10 @@ const Route = Type.Object(
     upstream: Type.Object(Upstream.properties, { ...strict, default: {} }),
     /** Claims copied into dynamic_metadata besides sub and iss (dotted = nested). */
     metadataClaims: Type.Array(NonEmpty, { default: [] }),
+    /** A refused request-value rule says which value was refused and which the token allows. */
+    explainDenials: Type.Boolean({ default: false }),
+    /** `openai`: deny bodies as `{"error": {message, type, code}}` JSON, as LLM SDKs expect. */
+    denyBody: Type.Union([Type.Literal('text'), Type.Literal('openai')], { default: 'text' }),
   },
   strict,
 )

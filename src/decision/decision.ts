@@ -1,3 +1,4 @@
+import type { Explanation } from '../rbac/authorize.js'
 import type { DenyReason } from './deny.js'
 
 /** One header the upstream request gets, overwriting any value the caller sent. */
@@ -19,11 +20,20 @@ export interface Allow {
   readonly metadata: DecisionMetadata
 }
 
+/** How a route's denials read: `text` (Envoy's plain bodies) or an OpenAI-style JSON error. */
+export interface DenyStyle {
+  readonly body: 'text' | 'openai'
+  /** Say which requested value was refused and which the token allows. */
+  readonly explain: boolean
+}
+
 export interface Deny {
   readonly kind: 'deny'
   readonly reason: DenyReason
   /** Route name when one matched; metrics label with it. */
   readonly route?: string
+  readonly style?: DenyStyle
+  readonly explanation?: Explanation
 }
 
 export type Decision = Allow | Deny
@@ -47,6 +57,18 @@ export function allow(
   }
 }
 
-export function deny(reason: DenyReason, route?: string): Deny {
-  return route === undefined ? { kind: 'deny', reason } : { kind: 'deny', reason, route }
+/** A deny; with the matched route, its name (metrics) and deny style come along. */
+export function deny(
+  reason: DenyReason,
+  route?: { readonly name: string; readonly denyStyle: DenyStyle },
+  explanation?: Explanation,
+): Deny {
+  if (route === undefined) return { kind: 'deny', reason }
+  return {
+    kind: 'deny',
+    reason,
+    route: route.name,
+    style: route.denyStyle,
+    ...(explanation ? { explanation } : {}),
+  }
 }

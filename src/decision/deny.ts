@@ -17,6 +17,10 @@ export type DenyReason =
   | 'key_not_found'
   | 'jwks_unavailable'
   | 'rbac_denied'
+  | 'body_missing'
+  | 'body_truncated'
+  | 'body_invalid'
+  | 'request_value_missing'
   | 'no_route'
   | 'request_too_large'
   | 'internal_error'
@@ -69,6 +73,11 @@ export const DENY = Object.freeze({
   key_not_found: invalidToken('no matching key'),
   jwks_unavailable: invalidToken('jwks unavailable'),
   rbac_denied: forbidden(),
+  // A rule needs a value from the request that is not there: refused, never allowed.
+  body_missing: forbidden(),
+  body_truncated: forbidden(),
+  body_invalid: forbidden(),
+  request_value_missing: forbidden(),
   no_route: forbidden(),
   request_too_large: {
     http: 413,

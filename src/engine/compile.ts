@@ -184,19 +184,24 @@ function compileRoute(
       },
     ])
   }
+  const authorizer = compileAuthorizer(route, path)
+  const upstream = compileUpstream(route.upstream, tokenSources)
   return Object.freeze({
     name: route.name,
     match,
     anonymous: route.allowAnonymous,
     tokenSources,
     verifiers: new Map(accepted.map((p) => [p.verifier.issuer, p.verifier])),
-    authorizer: compileAuthorizer(route, path),
-    upstream: compileUpstream(route.upstream, tokenSources),
+    authorizer,
+    upstream,
     metadataClaims: Object.freeze(
       route.metadataClaims.map((key) =>
         Object.freeze({ key, path: Object.freeze(key.split('.')) }),
       ),
     ),
+    denyStyle: Object.freeze({ body: route.denyBody, explain: route.explainDenials }),
+    readsRequest: authorizer.readsRequest || upstream.headers.some((h) => h.kind === 'request'),
+    pathRegex: match.path.kind === 'regex' ? match.path.regex : undefined,
   })
 }
 

@@ -1,3 +1,4 @@
+import type { DenyStyle } from '../decision/decision.js'
 import type { KeySource } from '../jwks/key-source.js'
 import type { SecretStore } from '../secrets/store.js'
 import type { RouteAuthorizer } from '../rbac/compile.js'
@@ -24,6 +25,11 @@ export interface CompiledRoute {
   readonly authorizer: RouteAuthorizer
   readonly upstream: UpstreamPlan
   readonly metadataClaims: readonly MetadataClaim[]
+  readonly denyStyle: DenyStyle
+  /** Rules or headers read values from the request (body, header, path): build RequestValues. */
+  readonly readsRequest: boolean
+  /** The route regex, whose named groups `${request.path.<name>}` reads. */
+  readonly pathRegex: RegExp | undefined
 }
 
 /** The whole compiled config. Immutable: a reload builds a new one and swaps the reference. */

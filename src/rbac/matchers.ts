@@ -61,6 +61,22 @@ export function compileClaimMatcher(
   }
 }
 
+/** EXACT_STRING / LIST_CONTAINS against a value known only per request (a template). */
+export function claimMatches(
+  matcher: 'EXACT_STRING' | 'LIST_CONTAINS',
+  value: unknown,
+  expected: string,
+): boolean {
+  return matcher === 'EXACT_STRING' ? value === expected : listContains(value, expected)
+}
+
+/** The strings a claim offers, for explaining a denial (list items, or scope words). */
+export function claimItems(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string')
+  if (typeof value === 'string') return value.split(SPACES).filter((v) => v !== '')
+  return []
+}
+
 function listContains(value: unknown, item: string): boolean {
   if (Array.isArray(value)) {
     for (const element of value) if (element === item) return true

@@ -20,4 +20,6 @@ export interface AuthRequest {
   readonly headerBytes: number
   /** Size of the body Envoy forwarded (`body` or `raw_body`), 0 when none. */
   readonly bodyBytes: number
+  /** The body Envoy forwarded (`with_request_body`): text, or bytes with `pack_as_bytes`. */
+  readonly body: string | Uint8Array | undefined
 }

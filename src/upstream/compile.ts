@@ -1,6 +1,7 @@
 import type { UpstreamConfig, UpstreamHeaderConfig } from '../config/schema.js'
 import type { TokenSource } from '../token/source.js'
 import type { PlannedHeader, UpstreamPlan } from './plan.js'
+import { parseRequestValueSource } from '../request/request-value.js'
 
 /**
  * Compiles a route's `upstream` block once. Header names are lower-cased (Envoy's header map
@@ -42,5 +43,7 @@ function planHeader(name: string, spec: UpstreamHeaderConfig): PlannedHeader {
     const path = delimiter === '' ? [spec.claim] : spec.claim.split(delimiter)
     return Object.freeze({ kind: 'claim', name, path: Object.freeze(path), prefix })
   }
+  const source = parseRequestValueSource(spec.value ?? '')
+  if (source !== undefined) return Object.freeze({ kind: 'request', name, source })
   return Object.freeze({ kind: 'value', header: Object.freeze({ name, value: spec.value ?? '' }) })
 }

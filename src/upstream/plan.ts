@@ -1,4 +1,5 @@
 import type { HeaderToSet } from '../decision/decision.js'
+import type { RequestValueSource } from '../request/request-value.js'
 
 /** One upstream header to set, compiled from `upstream.headers`. */
 export type PlannedHeader =
@@ -15,6 +16,8 @@ export type PlannedHeader =
       readonly path: readonly string[]
       readonly prefix: string
     }
+  /** `value: "${request.body.model}"`: read from the (allowed) request, e.g. x-authorized-model. */
+  | { readonly kind: 'request'; readonly name: string; readonly source: RequestValueSource }
 
 /** What an allowed request's upstream copy gets: headers set, and headers removed. */
 export interface UpstreamPlan {

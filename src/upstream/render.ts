@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose'
 import type { HeaderToSet } from '../decision/decision.js'
 import { readClaim } from '../rbac/claim-path.js'
+import { isProblem, type RequestValues, type RequestValueSource } from '../request/request-value.js'
 import type { SecretStore } from '../secrets/store.js'
 import type { UpstreamPlan } from './plan.js'
 
@@ -23,22 +24,38 @@ export function renderUpstream(
   plan: UpstreamPlan,
   claims: JWTPayload | undefined,
   secrets: SecretStore,
+  values?: RequestValues,
 ): RenderedUpstream {
   const set: HeaderToSet[] = []
   let remove = plan.remove
   for (const h of plan.headers) {
     if (h.kind === 'value') {
       set.push(h.header)
-    } else if (h.kind === 'secret') {
-      set.push({ name: h.name, value: h.prefix + secrets.value(h.secret) })
-    } else {
-      const value = claims === undefined ? undefined : claimHeaderValue(readClaim(claims, h.path))
-      if (value === undefined)
-        remove = remove === plan.remove ? [...plan.remove, h.name] : [...remove, h.name]
-      else set.push({ name: h.name, value: h.prefix + value })
+      continue
     }
+    if (h.kind === 'secret') {
+      set.push({ name: h.name, value: h.prefix + secrets.value(h.secret) })
+      continue
+    }
+    const value = h.kind === 'claim' ? claimValue(claims, h.path) : requestValue(values, h.source)
+    const prefix = h.kind === 'claim' ? h.prefix : ''
+    if (value !== undefined) set.push({ name: h.name, value: prefix + value })
+    else remove = remove === plan.remove ? [...plan.remove, h.name] : [...remove, h.name]
   }
   return { set, remove, removeQuery: plan.removeQuery }
+}
+
+function claimValue(claims: JWTPayload | undefined, path: readonly string[]): string | undefined {
+  return claims === undefined ? undefined : claimHeaderValue(readClaim(claims, path))
+}
+
+function requestValue(
+  values: RequestValues | undefined,
+  source: RequestValueSource,
+): string | undefined {
+  const value = values?.read(source)
+  if (value === undefined || isProblem(value)) return undefined
+  return claimHeaderValue(value)
 }
 
 /**

@@ -96,6 +96,25 @@ test('serve runs the example config and check prints allow and deny decisions ag
   assert.match(denied.stdout, /DENIED {2}HTTP 403 {2}\(gRPC status 7, reason rbac_denied\)/)
   assert.match(denied.stdout, /body: RBAC: access denied/)
 
+  const modelAware = cli([
+    'check',
+    '--address',
+    address,
+    '--path',
+    '/openai',
+    '--method',
+    'POST',
+    '--token',
+    ALICE_TOKEN,
+    '--body',
+    '{"model":"gpt-4o-mini"}',
+  ])
+  assert.equal(
+    modelAware.status,
+    0,
+    'the bundled example keeps the seed rule: the body is not consulted',
+  )
+
   const missing = cli(['check', '--address', address, '--path', '/openai', '--host', 'gw:8080'])
   assert.equal(missing.status, 1)
   assert.match(missing.stdout, /www-authenticate: Bearer realm="http:\/\/gw:8080\/openai"/)

@@ -18,6 +18,7 @@ export function authRequest(
     contextExtensions: new Map(),
     headerBytes: 0,
     bodyBytes: 0,
+    body: undefined,
     ...rest,
     headers: new Map(
       Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),

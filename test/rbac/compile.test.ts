@@ -52,7 +52,7 @@ const allows = (
   claims: JWTPayload,
   provider = 'solo',
   req = REQ,
-) => a.allows(claims, provider, req)
+) => a.authorize(claims, provider, req).ok
 
 test("seed 004's rbac block, pasted unchanged, allows the workshop token and nobody else", () => {
   const a = authorizer(SEED_004_RBAC)
