@@ -64,51 +64,21 @@ test('serve runs the example config and check prints allow and deny decisions ag
   })
   t.after(() => server.stop())
   const address = server.grpc
-  const allowed = cli([
-    'check',
-    '--address',
-    address,
-    '--path',
-    '/openai',
-    '--method',
-    'POST',
-    '--token',
-    ALICE_TOKEN,
-  ])
+  const checkOpenai = (...args: string[]) =>
+    cli(['check', '--address', address, '--path', '/openai', '--method', 'POST', ...args])
+  const allowed = checkOpenai('--token', ALICE_TOKEN)
   assert.equal(allowed.status, 0, allowed.stderr)
   assert.match(allowed.stdout, /^ALLOWED/)
   assert.match(allowed.stdout, /authorization: Bearer sk-c… \(15 chars; --show-secrets to print\)/)
   assert.ok(!allowed.stdout.includes('sk-cli-test-key'), 'the key is masked by default')
   assert.match(allowed.stdout, /x-user-id: alice/)
 
-  const denied = cli([
-    'check',
-    '--address',
-    address,
-    '--path',
-    '/openai',
-    '--method',
-    'POST',
-    '--token',
-    BOB_TOKEN,
-  ])
+  const denied = checkOpenai('--token', BOB_TOKEN)
   assert.equal(denied.status, 1)
   assert.match(denied.stdout, /DENIED {2}HTTP 403 {2}\(gRPC status 7, reason rbac_denied\)/)
   assert.match(denied.stdout, /body: RBAC: access denied/)
 
-  const modelAware = cli([
-    'check',
-    '--address',
-    address,
-    '--path',
-    '/openai',
-    '--method',
-    'POST',
-    '--token',
-    ALICE_TOKEN,
-    '--body',
-    '{"model":"gpt-4o-mini"}',
-  ])
+  const modelAware = checkOpenai('--token', ALICE_TOKEN, '--body', '{"model":"gpt-4o-mini"}')
   assert.equal(
     modelAware.status,
     0,
