@@ -64,7 +64,12 @@ async function verifyFresh(
   // The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
   const keys = verifier.keys.current()
   const result = await verifyToken(verifier, token)
-  if (!result.ok) return { reason: result.reason }
+  if (!result.ok) {
+    // Remembered only if no key change happened meanwhile (a refetch for an unknown kid).
+    if (verifier.keys.current() === keys)
+      engine.tokenCache.refuse(token, verifier, keys, result.reason)
+    return { reason: result.reason }
+  }
   engine.tokenCache.set(token, verifier, keys ?? verifier.keys.current(), result.claims)
   return { verifier, claims: result.claims }
 }

@@ -9,6 +9,8 @@ export interface Metrics {
   readonly jwksFetches: Counter<'provider' | 'outcome'>
   readonly configReloads: Counter<'outcome'>
   readonly tokenCache: Counter<'result'>
+  /** Counts one answered Check (children cached: no label hashing per Check). */
+  countCheck(route: string, decision: 'allow' | 'deny', reason: string, seconds: number): void
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
 }
@@ -73,8 +75,28 @@ export function createMetrics(registry = new Registry()): Metrics {
       }
     },
   })
+  // Label sets are bounded (routes x reasons), so their children can be kept.
+  const checkChildren = new Map<string, { inc(): void }>()
+  const durationChildren = new Map<string, { observe(v: number): void }>()
+  const countCheck = (
+    route: string,
+    decision: 'allow' | 'deny',
+    reason: string,
+    seconds: number,
+  ): void => {
+    const key = `${route}\0${decision}\0${reason}`
+    let counter = checkChildren.get(key)
+    if (counter === undefined)
+      checkChildren.set(key, (counter = checks.labels({ route, decision, reason })))
+    counter.inc()
+    let histogram = durationChildren.get(decision)
+    if (histogram === undefined)
+      durationChildren.set(decision, (histogram = checkDuration.labels({ decision })))
+    histogram.observe(seconds)
+  }
   return {
     registry,
+    countCheck,
     checks,
     checkDuration,
     jwksFetches,

@@ -28,8 +28,7 @@ export function recordCheck(
 ): void {
   const route = decision.route ?? ''
   const reason = decision.kind === 'deny' ? decision.reason : ''
-  deps.metrics.checks.inc({ route, decision: decision.kind, reason })
-  deps.metrics.checkDuration.observe({ decision: decision.kind }, elapsedSeconds)
+  deps.metrics.countCheck(route, decision.kind, reason, elapsedSeconds)
   const rate = decision.kind === 'allow' ? sampling.allow : sampling.deny
   if (
     rate <= 0 ||

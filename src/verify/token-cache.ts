@@ -1,41 +1,62 @@
 import type { JWTPayload } from 'jose'
 import { LRUCache } from 'lru-cache'
+import type { DenyReason } from '../decision/deny.js'
 import type { KeySet } from '../jwks/key-set.js'
 import type { Verifier } from './compile.js'
 
-interface Entry {
-  readonly verifier: Verifier
-  /** The keys the token was verified with: other keys (rotation, reload) mean verify again. */
-  readonly keys: KeySet
-  readonly claims: JWTPayload
-}
+type Entry = { readonly verifier: Verifier; readonly keys: KeySet } & (
+  { readonly claims: JWTPayload } | { readonly reason: DenyReason }
+)
+
+export type CachedVerification =
+  { readonly verifier: Verifier; readonly claims: JWTPayload } | { readonly reason: DenyReason }
 
 /**
- * Tokens that verified, so a repeated token skips decoding and signature checks. Bounded
- * (LRU), each entry expiring at the token's `exp` (+ skew) or `maxAgeMs`, whichever is
- * first. Only successes are stored: a flood of invalid tokens never enters it.
+ * Refusals that stay true for the same token and keys. `token_not_yet_valid` becomes valid
+ * with time, `jwks_unavailable` with a fetch, and `key_not_found` must reach the key source
+ * again after its cooldown (that is how a rotated-in key is found): never remembered.
+ */
+const LASTING: ReadonlySet<DenyReason> = new Set<DenyReason>([
+  'signature_invalid',
+  'token_malformed',
+  'alg_not_allowed',
+  'audience_mismatch',
+  'expiration_missing',
+  'token_expired',
+])
+
+/**
+ * Verification results by token, so a repeated token skips decoding and signature checks.
+ * Bounded (LRU). A success expires at the token's `exp` (+ skew) or `maxAgeMs`; a lasting
+ * refusal (bad signature, expired...) is kept in a ten times smaller set, so a client
+ * retrying a bad token costs no RSA verify while a flood of distinct bad tokens only churns
+ * that small set. Either counts only while the provider still has the same key set.
  */
 export class VerifiedTokenCache {
-  readonly #lru: LRUCache<string, Entry> | undefined
+  readonly #accepted: LRUCache<string, Entry> | undefined
+  readonly #refused: LRUCache<string, Entry> | undefined
   readonly #maxAgeMs: number
   readonly #onLookup: ((hit: boolean) => void) | undefined
 
   constructor(maxEntries: number, maxAgeMs: number, onLookup?: (hit: boolean) => void) {
-    this.#lru =
-      maxEntries > 0 && maxAgeMs > 0
-        ? new LRUCache<string, Entry>({ max: maxEntries, ttl: maxAgeMs })
-        : undefined
+    const on = maxEntries > 0 && maxAgeMs > 0
+    this.#accepted = on
+      ? new LRUCache<string, Entry>({ max: maxEntries, ttl: maxAgeMs })
+      : undefined
+    this.#refused = on
+      ? new LRUCache<string, Entry>({
+          max: Math.max(1, Math.floor(maxEntries / 10)),
+          ttl: maxAgeMs,
+        })
+      : undefined
     this.#maxAgeMs = maxAgeMs
     this.#onLookup = onLookup
   }
 
-  /** Claims of a token verified by one of `verifiers` with the keys it has now. */
-  get(
-    token: string,
-    verifiers: ReadonlyMap<string, Verifier>,
-  ): { verifier: Verifier; claims: JWTPayload } | undefined {
-    if (this.#lru === undefined) return undefined
-    const entry = this.#lru.get(token)
+  /** What verifying this token with one of `verifiers`, and the keys it has now, gave before. */
+  get(token: string, verifiers: ReadonlyMap<string, Verifier>): CachedVerification | undefined {
+    if (this.#accepted === undefined) return undefined
+    const entry = this.#accepted.get(token) ?? this.#refused!.get(token)
     const hit =
       entry !== undefined &&
       verifiers.get(entry.verifier.issuer) === entry.verifier &&
@@ -45,12 +66,18 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, verifier: Verifier, keys: KeySet | undefined, claims: JWTPayload): void {
-    if (this.#lru === undefined || keys === undefined) return
+    if (this.#accepted === undefined || keys === undefined) return
     const expiresInMs =
       typeof claims.exp === 'number'
         ? (claims.exp + verifier.clockSkewSeconds) * 1000 - Date.now()
         : this.#maxAgeMs
     const ttl = Math.min(expiresInMs, this.#maxAgeMs)
-    if (ttl >= 1) this.#lru.set(token, { verifier, keys, claims }, { ttl: Math.floor(ttl) })
+    if (ttl >= 1) this.#accepted.set(token, { verifier, keys, claims }, { ttl: Math.floor(ttl) })
+  }
+
+  /** Remembers a lasting refusal of this token by this verifier with these keys. */
+  refuse(token: string, verifier: Verifier, keys: KeySet | undefined, reason: DenyReason): void {
+    if (this.#refused === undefined || keys === undefined || !LASTING.has(reason)) return
+    this.#refused.set(token, { verifier, keys, reason })
   }
 }

@@ -197,3 +197,29 @@ test('OIDC discovery finds jwks_uri; a discovery document for another issuer is 
   )
   assert.equal(server.jwksHits, 1, 'no keys are fetched for a mismatched issuer')
 })
+
+test('a token refused for an unknown kid during a cooldown verifies once the cooldown allows a refetch', async (t) => {
+  const [a, b] = [await signer('a'), await signer('b')]
+  const server = await new JwksServer().start()
+  servers.push(server)
+  server.keys = [a.jwk]
+  const cfg = `providers:\n  idp:\n    issuer: ${ISSUER}\n    jwks: { remote: { url: ${server.jwksUrl}, cooldown: 300ms } }\nroutes:\n  - name: api\n`
+  const { startTestServer } = await import('../helpers/server.js')
+  const { checkRequest } = await import('../helpers/check-request.js')
+  const authz = await startTestServer({ yaml: cfg }, {})
+  t.after(() => authz.close())
+  while (!authz.engine.keySources.get('idp')!.status().settled) await sleep(10)
+  const call = async (token: string) =>
+    (await authz.client.check(checkRequest({ headers: { authorization: `Bearer ${token}` } })))
+      .status?.message
+  assert.equal(await call(await token(a, 'c')), 'key_not_found', 'spends the cooldown')
+  server.keys = [a.jwk, b.jwk]
+  const rotated = await token(b)
+  assert.equal(await call(rotated), 'key_not_found', 'within the cooldown: no refetch yet')
+  await sleep(350)
+  assert.equal(
+    await call(rotated),
+    '',
+    'after it, the same token triggers the refetch and verifies',
+  )
+})

@@ -11,7 +11,7 @@ import { checkRequest } from '../helpers/check-request.js'
 import { ALICE_TOKEN } from '../helpers/keys.js'
 import { startTestServer } from '../helpers/server.js'
 
-test('a repeated seed token is answered from the cache; forged tokens never enter it', async (t) => {
+test('repeated tokens are answered from the cache, a repeated bad signature included', async (t) => {
   const server = await startTestServer({ file: 'examples/llm-gateway.yaml' })
   t.after(() => server.close())
   const call = (token: string) =>
@@ -27,8 +27,16 @@ test('a repeated seed token is answered from the cache; forged tokens never ente
   for (let i = 0; i < 3; i++)
     assert.equal((await call(forged)).status?.message, 'signature_invalid')
   const metrics = await server.metrics.registry.metrics()
-  assert.match(metrics, /ext_authz_token_cache_total\{result="hit"\} 2/)
-  assert.match(metrics, /ext_authz_token_cache_total\{result="miss"\} 4/, 'first Alice + 3 forged')
+  assert.match(
+    metrics,
+    /ext_authz_token_cache_total\{result="hit"\} 4/,
+    '2 Alice + 2 forged repeats',
+  )
+  assert.match(
+    metrics,
+    /ext_authz_token_cache_total\{result="miss"\} 2/,
+    'first Alice + first forged',
+  )
 })
 
 async function fixture() {
@@ -91,4 +99,28 @@ test('a cache of size 0 stores nothing', async () => {
   const cache = new VerifiedTokenCache(0, 60_000)
   cache.set('t', verifier, current(), {})
   assert.equal(cache.get('t', new Map([['i', verifier]])), undefined)
+})
+
+test('only lasting refusals are remembered, and only with the same keys', async () => {
+  const { verifier, rotate, current } = await fixture()
+  const cache = new VerifiedTokenCache(100, 60_000)
+  const verifiers = new Map([['i', verifier]])
+  cache.refuse('bad', verifier, current(), 'signature_invalid')
+  cache.refuse('early', verifier, current(), 'token_not_yet_valid')
+  cache.refuse('offline', verifier, current(), 'jwks_unavailable')
+  cache.refuse('rotated', verifier, current(), 'key_not_found')
+  assert.deepEqual(cache.get('bad', verifiers), {
+    verifier,
+    keys: current(),
+    reason: 'signature_invalid',
+  })
+  assert.equal(cache.get('early', verifiers), undefined, 'becomes valid with time')
+  assert.equal(cache.get('offline', verifiers), undefined, 'becomes verifiable with a fetch')
+  assert.equal(
+    cache.get('rotated', verifiers),
+    undefined,
+    'an unknown kid asks the key source again',
+  )
+  rotate()
+  assert.equal(cache.get('bad', verifiers), undefined, 'new keys: verify again')
 })
