@@ -120,13 +120,13 @@ async function main(): Promise<void> {
   const hotOurs = await measure(one, () => h2load(one.port, hot, '1', FLAT_OUT))
   const hotBase = await measure(base, () => h2load(base.port, hot, '1', FLAT_OUT))
   rows.push({ scenario: 'hot token (flat out)', ours: hotOurs, base: hotBase, target: '≥ 0.90', met: hotOurs.rps / hotBase.rps >= 0.9 })
-  // Half of the baseline's maximum, paced over 4 connections of one stream each (as Envoy's
-  // connections to ext_authz carry independent requests, not pipelined bursts).
-  const halfRate = Math.max(1, Math.floor(hotBase.rps / 2 / 4))
-  const paced = { seconds: SECONDS, connections: 4, streams: 1, rate: halfRate }
+  // Half of the baseline's maximum, paced over 16 connections of one stream each (enough
+  // connections to reach the rate; no pipelined bursts queueing behind each other).
+  const halfRate = Math.max(1, Math.floor(hotBase.rps / 2 / 16))
+  const paced = { seconds: SECONDS, connections: 16, streams: 1, rate: halfRate }
   const halfOurs = await measure(one, () => h2load(one.port, hot, '1', paced))
   const halfBase = await measure(base, () => h2load(base.port, hot, '1', paced))
-  rows.push({ scenario: `hot token at half load (${halfRate * 4} req/s)`, ours: halfOurs, base: halfBase, target: 'p99 ≤ 2 ms', met: halfOurs.p99Ms <= 2 })
+  rows.push({ scenario: `hot token at half load (${halfRate * 16} req/s asked)`, ours: halfOurs, base: halfBase, target: 'p99 ≤ 2 ms', met: halfOurs.p99Ms <= 2 })
 
   const invOurs = await measure(one, () => h2load(one.port, invalid, '1', FLAT_OUT))
   const invBase = await measure(base, () => h2load(base.port, invalid, '1', FLAT_OUT))
@@ -154,13 +154,13 @@ async function main(): Promise<void> {
 function writeReport(rows: readonly Row[]): void {
   const f = (n: number, d = 0) => n.toFixed(d)
   const lines = rows.map((r) =>
-    `| ${r.scenario} | ${f(r.ours.rps)} | ${f(r.base.rps)} | **${f(r.ours.rps / r.base.rps, 2)}** | ${f(r.ours.p50Ms, 2)} / ${f(r.ours.p99Ms, 2)} | ${f(r.base.p50Ms, 2)} / ${f(r.base.p99Ms, 2)} | ${f(r.ours.cpu, 1)} | ${f(r.ours.rssMb)} | ${r.ours.failed} | ${r.target} ${r.met ? '✅' : '❌'} |`)
+    `| ${r.scenario} | ${f(r.ours.rps)} | ${f(r.base.rps)} | **${f(r.ours.rps / r.base.rps, 2)}** | ${f(r.ours.p50Ms, 2)} / ${f(r.ours.p99Ms, 2)} | ${f(r.base.p50Ms, 2)} / ${f(r.base.p99Ms, 2)} | ${f(r.ours.cpu, 1)} | ${f(r.ours.rssMb)} (${f(r.base.rssMb)}) | ${r.ours.failed} | ${r.target} ${r.met ? '✅' : '❌'} |`)
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${execFileSync('h2load', ['--version'], { encoding: 'utf8' }).trim()}`
   const table = [
     `Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine}. Each row: ${SECONDS}s after 1s warm-up, server pinned to CPU 0`,
     '(both CPUs for 2 workers), load generator on CPU 1. Baseline: grpc-js on the same protos answering a fixed allow.',
     '',
-    '| scenario | ours req/s | baseline req/s | ratio | ours p50 / p99 ms | baseline p50 / p99 ms | ours CPU s | ours peak RSS MiB | failed | target |',
+    '| scenario | ours req/s | baseline req/s | ratio | ours p50 / p99 ms | baseline p50 / p99 ms | ours CPU s | peak RSS MiB ours (baseline) | failed | target |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
   ].join('\n')
