@@ -31,15 +31,23 @@ export function createCheckHandler(deps: CheckServiceDeps) {
     const started = process.hrtime.bigint()
     const engine = deps.holder.current()
     let req = EMPTY_REQUEST
+    // Must not throw: a throw here would leave the call unanswered (a gRPC error, i.e. an
+    // allow under failure_mode_allow) or surface as an unhandled rejection.
     const answer = (decision: Decision): void => {
-      callback(null, toCheckResponse(decision, req))
-      recordCheck(
-        deps,
-        engine.decisionSampling,
-        req,
-        decision,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      )
+      let response: CheckResponse
+      try {
+        response = toCheckResponse(decision, req)
+      } catch (err) {
+        decision = fault(deps.log, err)
+        response = toCheckResponse(decision, EMPTY_REQUEST)
+      }
+      callback(null, response)
+      try {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9
+        recordCheck(deps, engine.decisionSampling, req, decision, seconds)
+      } catch (err) {
+        logQuietly(deps.log, err, 'recording a check failed')
+      }
     }
     try {
       req = toAuthRequest(call.request ?? {})
@@ -51,6 +59,15 @@ export function createCheckHandler(deps: CheckServiceDeps) {
 }
 
 function fault(log: Logger, err: unknown): Decision {
-  log.error({ err }, 'check failed; denied as internal_error')
+  logQuietly(log, err, 'check failed; denied as internal_error')
   return deny('internal_error')
+}
+
+/** A broken log sink must not turn into an unanswered Check. */
+function logQuietly(log: Logger, err: unknown, msg: string): void {
+  try {
+    log.error({ err }, msg)
+  } catch {
+    // Nothing left to report to.
+  }
 }
