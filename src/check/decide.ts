@@ -48,9 +48,20 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
   const authz = route.authorizer.authorize(claims, verifier.name, req, values)
   if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
-  // 5. Allow: rewrite the upstream request and describe the caller.
-  const upstream = renderUpstream(route.upstream, claims, engine.secrets, values)
-  return allow(route.name, upstream, identity(route, verifier, claims, authz.values))
+  // 5. Allow: rewrite the upstream request and describe the caller. Where that depends on
+  //    the token alone, the allow made before for these (cached) claims is handed out again.
+  const memo = route.allowsByClaims
+  if (memo === undefined) {
+    const upstream = renderUpstream(route.upstream, claims, engine.secrets, values)
+    return allow(route.name, upstream, identity(route, verifier, claims, authz.values))
+  }
+  let shared = memo.get(claims)
+  if (shared === undefined) {
+    const upstream = renderUpstream(route.upstream, claims, engine.secrets)
+    shared = allow(route.name, upstream, identity(route, verifier, claims, undefined), true)
+    memo.set(claims, shared)
+  }
+  return shared
 }
 
 /** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
-import { loadAuthorizationService } from '../proto/load.js'
+import { preEncodedAuthorizationService } from '../proto/load.js'
 import { createCheckHandler, type CheckServiceDeps } from './service.js'
 
 /**
@@ -31,7 +31,7 @@ export async function startCheckServer(
   serving = true,
 ): Promise<RunningCheckServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
-  server.addService(loadAuthorizationService(), { Check: createCheckHandler(deps) })
+  server.addService(preEncodedAuthorizationService(), { Check: createCheckHandler(deps) })
   const status = serving ? 'SERVING' : 'NOT_SERVING'
   const health = new HealthImplementation({ '': status, [CHECK_SERVICE_NAME]: status })
   health.addToServer(server)

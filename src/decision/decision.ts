@@ -18,6 +18,11 @@ export interface Allow {
   /** Query parameters removed from the upstream request (a token sent in the URL). */
   readonly removeQuery: readonly string[]
   readonly metadata: DecisionMetadata
+  /**
+   * The same object answers every Check of one cached token on one route (the allow depends
+   * on the token alone), so what is derived from it — the encoded response — can be kept.
+   */
+  readonly shared: boolean
 }
 
 /** How a route's denials read: `text` (Envoy's plain bodies) or an OpenAI-style JSON error. */
@@ -46,6 +51,7 @@ export function allow(
     readonly removeQuery: readonly string[]
   },
   metadata: DecisionMetadata,
+  shared = false,
 ): Allow {
   return {
     kind: 'allow',
@@ -54,6 +60,7 @@ export function allow(
     remove: upstream.remove,
     removeQuery: upstream.removeQuery,
     metadata,
+    shared,
   }
 }
 

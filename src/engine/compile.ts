@@ -186,6 +186,7 @@ function compileRoute(
   }
   const authorizer = compileAuthorizer(route, path)
   const upstream = compileUpstream(route.upstream, tokenSources)
+  const readsRequest = authorizer.readsRequest || upstream.headers.some((h) => h.kind === 'request')
   return Object.freeze({
     name: route.name,
     match,
@@ -200,8 +201,9 @@ function compileRoute(
       ),
     ),
     denyStyle: Object.freeze({ body: route.denyBody, explain: route.explainDenials }),
-    readsRequest: authorizer.readsRequest || upstream.headers.some((h) => h.kind === 'request'),
+    readsRequest,
     pathRegex: match.path.kind === 'regex' ? match.path.regex : undefined,
+    allowsByClaims: readsRequest ? undefined : new WeakMap(),
   })
 }
 

@@ -1,4 +1,5 @@
-import type { DenyStyle } from '../decision/decision.js'
+import type { JWTPayload } from 'jose'
+import type { Allow, DenyStyle } from '../decision/decision.js'
 import type { KeySource } from '../jwks/key-source.js'
 import type { SecretStore } from '../secrets/store.js'
 import type { RouteAuthorizer } from '../rbac/compile.js'
@@ -30,6 +31,13 @@ export interface CompiledRoute {
   readonly readsRequest: boolean
   /** The route regex, whose named groups `${request.path.<name>}` reads. */
   readonly pathRegex: RegExp | undefined
+  /**
+   * The one cache on a compiled route: its allow for a token's claims, when the allow depends
+   * on the token alone (not `readsRequest`). Keyed weakly by the claims object the token
+   * cache holds, so an entry lives exactly as long as the cached token, and a token verified
+   * again (new keys, expiry) gets a fresh allow.
+   */
+  readonly allowsByClaims: WeakMap<JWTPayload, Allow> | undefined
 }
 
 /** The whole compiled config. Immutable: a reload builds a new one and swaps the reference. */

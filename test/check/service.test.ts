@@ -4,6 +4,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
 import { createCheckHandler } from '../../src/check/service.js'
 import { loadEngine } from '../../src/engine/load.js'
 import { EngineHolder } from '../../src/engine/holder.js'
+import { loadAuthorizationService } from '../../src/proto/load.js'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import type { CheckRequest, CheckResponse } from '../../src/proto/types.js'
@@ -27,7 +28,7 @@ test('a failure after the decision (here: logging) still answers the Check and n
   const onUnhandled = (err: unknown) => (unhandled = err)
   process.on('unhandledRejection', onUnhandled)
   try {
-    const res = await new Promise<CheckResponse>((resolve, reject) => {
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
       const call = {
         request: checkRequest({
           method: 'POST',
@@ -35,10 +36,10 @@ test('a failure after the decision (here: logging) still answers the Check and n
           headers: { authorization: `Bearer ${ALICE_TOKEN}` },
         }),
       }
-      const callback: sendUnaryData<CheckResponse> = (err, value) =>
-        err ? reject(err) : resolve(value!)
-      handler(call as ServerUnaryCall<CheckRequest, CheckResponse>, callback)
+      const callback: sendUnaryData<Buffer> = (err, value) => (err ? reject(err) : resolve(value!))
+      handler(call as ServerUnaryCall<CheckRequest, Buffer>, callback)
     })
+    const res = loadAuthorizationService().Check!.responseDeserialize(bytes) as CheckResponse
     assert.equal(res.status?.code, 0, 'the decision reached the caller')
     await new Promise((r) => setImmediate(r))
     assert.equal(unhandled, undefined)

@@ -1,0 +1,70 @@
+import { deny, type Decision } from '../decision/decision.js'
+import type { EngineHolder } from '../engine/holder.js'
+import type { Logger } from '../ops/log.js'
+import type { Metrics } from '../ops/metrics.js'
+import { recordCheck } from '../ops/record.js'
+import type { AuthRequest } from '../request/auth-request.js'
+import { decide } from './decide.js'
+import { toAuthRequest } from './request.js'
+
+export interface CheckDeps {
+  readonly holder: EngineHolder
+  readonly metrics: Metrics
+  readonly log: Logger
+}
+
+/** Answers a decision on the adapter's transport; returns the decision it actually answered. */
+export type Respond = (decision: Decision, req: AuthRequest) => Decision
+
+const EMPTY_REQUEST: AuthRequest = toAuthRequest({})
+
+/**
+ * One authorization, whichever adapter (gRPC Check, HTTP) received it: read the request,
+ * decide with the current engine, respond, record. It fails closed and never throws: a fault
+ * anywhere (reading, deciding, encoding, even a broken log sink) becomes an `internal_error`
+ * deny, because an unanswered Check is an error and, under Envoy's failure_mode_allow, an allow.
+ */
+export function runCheck(deps: CheckDeps, read: () => AuthRequest, respond: Respond): void {
+  const started = process.hrtime.bigint()
+  const engine = deps.holder.current()
+  let req = EMPTY_REQUEST
+  const answer = (decision: Decision): void => {
+    let answered: Decision
+    try {
+      answered = respond(decision, req)
+    } catch (err) {
+      answered = fault(deps.log, err)
+      try {
+        respond(answered, EMPTY_REQUEST)
+      } catch (again) {
+        logQuietly(deps.log, again, 'answering a fault failed')
+      }
+    }
+    try {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      recordCheck(deps, engine.decisionSampling, req, answered, seconds)
+    } catch (err) {
+      logQuietly(deps.log, err, 'recording a check failed')
+    }
+  }
+  try {
+    req = read()
+    decide(engine, req).then(answer, (err: unknown) => answer(fault(deps.log, err)))
+  } catch (err) {
+    answer(fault(deps.log, err))
+  }
+}
+
+function fault(log: Logger, err: unknown): Decision {
+  logQuietly(log, err, 'check failed; denied as internal_error')
+  return deny('internal_error')
+}
+
+/** A broken log sink must not turn into an unanswered Check. */
+function logQuietly(log: Logger, err: unknown, msg: string): void {
+  try {
+    log.error({ err }, msg)
+  } catch {
+    // Nothing left to report to.
+  }
+}
