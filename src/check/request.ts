@@ -1,5 +1,5 @@
 import type { CheckRequest, HttpRequest } from '../proto/types.js'
-import type { AuthRequest } from '../request/auth-request.js'
+import { addHeader, authRequest, type AuthRequest } from '../request/auth-request.js'
 
 const EMPTY_MAP: ReadonlyMap<string, string> = new Map()
 
@@ -11,16 +11,11 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
   const attributes = check.attributes
   const http: HttpRequest = attributes?.request?.http ?? {}
   const { headers, bytes } = readHeaders(http)
-  const path = http.path || first(headers, ':path')
-  const cut = indexOfAny(path, '?', '#')
-  const hash = path.indexOf('#')
-  return {
-    method: (http.method || first(headers, ':method')).toUpperCase(),
+  return authRequest({
+    method: http.method || first(headers, ':method'),
     scheme: http.scheme || first(headers, ':scheme') || 'http',
     host: http.host || first(headers, ':authority') || first(headers, 'host'),
-    path,
-    pathname: cut === -1 ? path : path.slice(0, cut),
-    query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
+    path: http.path || first(headers, ':path'),
     headers,
     contextExtensions: readContextExtensions(attributes?.context_extensions),
     headerBytes: bytes,
@@ -29,7 +24,7 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
       http.raw_body !== undefined && http.raw_body.length > 0
         ? http.raw_body
         : http.body || undefined,
-  }
+  })
 }
 
 /**
@@ -63,23 +58,8 @@ function readHeaders(http: HttpRequest): { headers: Map<string, string[]>; bytes
   return { headers, bytes }
 }
 
-function addHeader(headers: Map<string, string[]>, key: string, value: string): void {
-  const name = key.toLowerCase()
-  const existing = headers.get(name)
-  if (existing === undefined) headers.set(name, [value])
-  else existing.push(value)
-}
-
 function first(headers: ReadonlyMap<string, readonly string[]>, name: string): string {
   return headers.get(name)?.[0] ?? ''
-}
-
-function indexOfAny(text: string, a: string, b: string): number {
-  const i = text.indexOf(a)
-  const j = text.indexOf(b)
-  if (i === -1) return j
-  if (j === -1) return i
-  return Math.min(i, j)
 }
 
 function readContextExtensions(

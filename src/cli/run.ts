@@ -8,9 +8,10 @@ import { UsageError } from './usage-error.js'
 
 const USAGE = `usage: jwt-ext-authz <command> [options]
 
-  serve     [--config FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--log-level LEVEL] [--workers N]
-            Serve Check (default config: the bundled examples/llm-gateway.yaml); N processes
-            share the gRPC port, /metrics sums them.
+  serve     [--config FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--http-authz HOST:PORT]
+            [--log-level LEVEL] [--workers N]
+            Serve Check over gRPC and HTTP (default config: the bundled examples/llm-gateway.yaml);
+            N processes share the ports, /metrics sums them. --http-authz '' turns HTTP off.
   validate  --config FILE
             Check a config; exit 1 listing every error with its path.
   check     [--address HOST:PORT] --path PATH [--method M] [--host H] [--token JWT] [--body TEXT]
@@ -70,6 +71,7 @@ function serveOptions(args: readonly string[]) {
       config: { type: 'string' },
       grpc: { type: 'string' },
       http: { type: 'string' },
+      'http-authz': { type: 'string' },
       'log-level': { type: 'string' },
       workers: { type: 'string', default: '1' },
     },
@@ -81,6 +83,7 @@ function serveOptions(args: readonly string[]) {
     config: values.config,
     grpc: values.grpc,
     http: values.http,
+    httpAuthz: values['http-authz'],
     logLevel: values['log-level'],
     workers,
   }

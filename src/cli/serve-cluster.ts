@@ -3,13 +3,17 @@ import { AggregatorRegistry } from 'prom-client'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { loadConfigFile } from '../config/load.js'
 import { validateConfig } from '../config/validate.js'
-import { splitHostPort } from '../lib/address.js'
+import { hostOf, splitHostPort } from '../lib/address.js'
 import { startOpsServer } from '../ops/http.js'
 import type { ServeOptions } from './serve.js'
 
 /** What a worker tells the primary (over cluster IPC). */
 export type WorkerReport =
-  | { readonly jwtExtAuthz: 'listening'; readonly grpcPort: number }
+  | {
+      readonly jwtExtAuthz: 'listening'
+      readonly grpcPort: number
+      readonly httpAuthzPort: number | null
+    }
   | { readonly jwtExtAuthz: 'readiness'; readonly notReady: string | null }
 
 /**
@@ -33,7 +37,7 @@ export async function servePrimary(
     readiness.delete(worker.id)
     if (!draining) fork()
   })
-  const grpcPort = await firstListening(readiness)
+  const { grpcPort, httpAuthzPort } = await firstListening(readiness)
   const http = splitHostPort(listen.http)
   const ops = await startOpsServer(http.host, http.port, {
     registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
@@ -41,7 +45,7 @@ export async function servePrimary(
   })
   process.on('SIGHUP', () => forward('SIGHUP'))
   process.stdout.write(
-    `jwt-ext-authz: Check on ${listen.grpc.slice(0, listen.grpc.lastIndexOf(':'))}:${grpcPort} (gRPC), ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`,
+    `jwt-ext-authz: Check on ${hostOf(listen.grpc)}:${grpcPort} (gRPC)${httpAuthzPort === null ? '' : `, on ${hostOf(listen.httpAuthz)}:${httpAuthzPort} (HTTP)`}, ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`,
   )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
@@ -55,13 +59,14 @@ export async function servePrimary(
 
 function readListen(
   options: ServeOptions & { config: string },
-): { grpc: string; http: string } | undefined {
+): { grpc: string; http: string; httpAuthz: string } | undefined {
   try {
     const result = validateConfig(loadConfigFile(options.config))
     if (!result.ok) throw new ConfigInvalidError(result.errors)
     return {
       grpc: options.grpc ?? result.config.listen.grpc,
       http: options.http ?? result.config.listen.http,
+      httpAuthz: options.httpAuthz ?? result.config.listen.httpAuthz,
     }
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
@@ -70,11 +75,13 @@ function readListen(
   }
 }
 
-/** Resolves with the gRPC port once a worker is listening; tracks readiness reports. */
-function firstListening(readiness: Map<number, string | null>): Promise<number> {
+/** Resolves with the ports once a worker is listening; tracks readiness reports. */
+function firstListening(
+  readiness: Map<number, string | null>,
+): Promise<{ grpcPort: number; httpAuthzPort: number | null }> {
   return new Promise((resolve, reject) => {
     cluster.on('message', (worker, message: WorkerReport) => {
-      if (message?.jwtExtAuthz === 'listening') resolve(message.grpcPort)
+      if (message?.jwtExtAuthz === 'listening') resolve(message)
       if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
     })
     cluster.once('exit', (_w, code) =>

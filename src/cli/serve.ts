@@ -8,8 +8,9 @@ import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
 import { firstFetches, loadEngine, notReadyReason } from '../engine/load.js'
 import { KeySourcePool } from '../jwks/pool.js'
-import { splitHostPort } from '../lib/address.js'
+import { hostOf, splitHostPort } from '../lib/address.js'
 import { packageRoot } from '../lib/package-root.js'
+import { startHttpAuthzServer, type RunningHttpAuthz } from '../http-authz/server.js'
 import { startOpsServer } from '../ops/http.js'
 import { createLogger, type Logger } from '../ops/log.js'
 import { createMetrics, type Metrics } from '../ops/metrics.js'
@@ -20,6 +21,8 @@ export interface ServeOptions {
   readonly config?: string
   readonly grpc?: string
   readonly http?: string
+  /** The HTTP authorization listener (`--http-authz`); '' turns it off. */
+  readonly httpAuthz?: string
   readonly logLevel?: string
   /** Processes sharing the gRPC port (`--workers`); 1 serves in this process. */
   readonly workers?: number
@@ -61,11 +64,16 @@ export async function serve(options: ServeOptions): Promise<number> {
     { holder, metrics, log },
     false,
   )
+  const httpAuthzAddress = options.httpAuthz ?? engine.listen.httpAuthz
+  const httpAuthz =
+    httpAuthzAddress === ''
+      ? undefined
+      : await startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log })
   const readiness = (): string | undefined =>
     state.draining ? 'draining' : notReadyReason(holder.current())
   const http = splitHostPort(options.http ?? engine.listen.http)
   const ops = cluster.isWorker
-    ? reportToPrimary(metrics, check.port, readiness)
+    ? reportToPrimary(metrics, check.port, httpAuthz?.port, readiness)
     : await startOpsServer(http.host, http.port, {
         registry: metrics.registry,
         notReadyReason: readiness,
@@ -85,17 +93,23 @@ export async function serve(options: ServeOptions): Promise<number> {
   const onHangup = (): void => void reloader.reload('SIGHUP')
   process.on('SIGHUP', onHangup)
   log.info(
-    { config: configFile, grpcPort: check.port, httpPort: ops.port, routes: engine.routes.length },
+    {
+      config: configFile,
+      grpcPort: check.port,
+      httpAuthzPort: httpAuthz?.port,
+      httpPort: ops.port,
+      routes: engine.routes.length,
+    },
     'serving',
   )
   if (cluster.isPrimary)
     process.stdout.write(
-      `jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC), ops on ${http.host}:${ops.port} (HTTP)\n`,
+      `jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC)${httpAuthz ? `, on ${hostOf(httpAuthzAddress)}:${httpAuthz.port} (HTTP)` : ''}, ops on ${http.host}:${ops.port} (HTTP)\n`,
     )
   const signal = await nextStopSignal()
   process.off('SIGHUP', onHangup)
   state.draining = true
-  await drain(check, holder.current(), log, signal)
+  await drain(check, httpAuthz, holder.current(), log, signal)
   reloader.close()
   await ops.close()
   pool.clear()
@@ -135,6 +149,7 @@ function nextStopSignal(): Promise<string> {
 /** Not ready first (so balancers stop sending), then let in-flight Checks finish, bounded. */
 async function drain(
   check: RunningCheckServer,
+  httpAuthz: RunningHttpAuthz | undefined,
   engine: Engine,
   log: Logger,
   signal: string,
@@ -145,12 +160,11 @@ async function drain(
     'draining',
   )
   await sleep(engine.shutdown.delayMs)
-  await check.close(engine.shutdown.timeoutMs)
+  await Promise.all([
+    check.close(engine.shutdown.timeoutMs),
+    httpAuthz?.close(engine.shutdown.timeoutMs),
+  ])
   log.info('stopped')
-}
-
-function hostOf(address: string): string {
-  return address.slice(0, address.lastIndexOf(':'))
 }
 
 /**
@@ -160,6 +174,7 @@ function hostOf(address: string): string {
 function reportToPrimary(
   metrics: Metrics,
   grpcPort: number,
+  httpAuthzPort: number | undefined,
   readiness: () => string | undefined,
 ): { port: number; close(): Promise<void> } {
   AggregatorRegistry.setRegistries([metrics.registry])
@@ -167,7 +182,7 @@ function reportToPrimary(
   const send = (report: WorkerReport): void => {
     if (process.connected) process.send?.(report)
   }
-  send({ jwtExtAuthz: 'listening', grpcPort })
+  send({ jwtExtAuthz: 'listening', grpcPort, httpAuthzPort: httpAuthzPort ?? null })
   const timer = setInterval(
     () => send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null }),
     250,

@@ -23,6 +23,7 @@ export type DenyReason =
   | 'request_value_missing'
   | 'no_route'
   | 'request_too_large'
+  | 'query_token_unsupported'
   | 'internal_error'
 
 /** `none`: no challenge; `bare`: realm only (no token sent); `invalid_token`: RFC 6750 error. */
@@ -83,6 +84,13 @@ export const DENY = Object.freeze({
     http: 413,
     grpc: status.PERMISSION_DENIED,
     body: 'request too large',
+    challenge: 'none',
+  },
+  // HTTP mode only: the proxy cannot strip a token sent in the URL from the upstream request.
+  query_token_unsupported: {
+    http: 403,
+    grpc: status.PERMISSION_DENIED,
+    body: 'a token in the URL cannot be removed by this proxy; send it in a header',
     challenge: 'none',
   },
   // Our own fault: fail closed with the same static 403 a policy deny gives.

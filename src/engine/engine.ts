@@ -49,7 +49,7 @@ export interface Engine {
   readonly secrets: SecretStore
   /** Verified tokens of this engine (a reload starts empty). */
   readonly tokenCache: VerifiedTokenCache
-  readonly listen: { readonly grpc: string; readonly http: string }
+  readonly listen: { readonly grpc: string; readonly http: string; readonly httpAuthz: string }
   readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number }
   /** Share of decisions logged, by kind. */
   readonly decisionSampling: { readonly allow: number; readonly deny: number }

@@ -7,3 +7,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
   }
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port }
 }
+
+/** The host part of `host:port` as written (brackets kept), for messages. */
+export function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'))
+}

@@ -23,3 +23,45 @@ export interface AuthRequest {
   /** The body Envoy forwarded (`with_request_body`): text, or bytes with `pack_as_bytes`. */
   readonly body: string | Uint8Array | undefined
 }
+
+/** The parts an adapter reads from its transport; the rest of an AuthRequest follows from them. */
+export interface RequestParts {
+  readonly method: string
+  readonly scheme: string
+  readonly host: string
+  readonly path: string
+  readonly headers: ReadonlyMap<string, readonly string[]>
+  readonly contextExtensions: ReadonlyMap<string, string>
+  readonly headerBytes: number
+  readonly bodyBytes: number
+  readonly body: string | Uint8Array | undefined
+}
+
+/** An AuthRequest from its parts: the method upper-cased, the path split at `?` and `#`. */
+export function authRequest(parts: RequestParts): AuthRequest {
+  const { path } = parts
+  const cut = indexOfAny(path, '?', '#')
+  const hash = path.indexOf('#')
+  return {
+    ...parts,
+    method: parts.method.toUpperCase(),
+    pathname: cut === -1 ? path : path.slice(0, cut),
+    query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
+  }
+}
+
+function indexOfAny(text: string, a: string, b: string): number {
+  const i = text.indexOf(a)
+  const j = text.indexOf(b)
+  if (i === -1) return j
+  if (j === -1) return i
+  return Math.min(i, j)
+}
+
+/** Adds one header value under its lower-cased name, keeping earlier values of the same name. */
+export function addHeader(headers: Map<string, string[]>, key: string, value: string): void {
+  const name = key.toLowerCase()
+  const existing = headers.get(name)
+  if (existing === undefined) headers.set(name, [value])
+  else existing.push(value)
+}

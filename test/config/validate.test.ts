@@ -34,7 +34,11 @@ test('the bundled example config is valid', () => {
 test('defaults are applied: listen ports, audiences, upstream, anonymous off', () => {
   const result = validateConfig(parseConfigText(MINIMAL))
   assert.ok(result.ok)
-  assert.deepEqual(result.config.listen, { grpc: '0.0.0.0:9001', http: '0.0.0.0:9090' })
+  assert.deepEqual(result.config.listen, {
+    grpc: '0.0.0.0:9001',
+    http: '0.0.0.0:9090',
+    httpAuthz: '0.0.0.0:9002',
+  })
   assert.equal(result.config.providers.solo!.audiences, undefined)
   assert.deepEqual(result.config.routes[0]!.upstream, {
     headers: {},

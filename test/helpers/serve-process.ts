@@ -6,6 +6,8 @@ export interface ServeProcess {
   readonly grpc: string
   /** http://host:port of the ops server. */
   readonly http: string
+  /** http://host:port of the HTTP authorization listener. */
+  readonly httpAuthz: string
   /** Everything the process wrote to stderr (its JSON logs). */
   readonly stderr: () => string
   /** Sends the signal and resolves with the exit code. */
@@ -28,6 +30,8 @@ export async function startServeProcess(
       '127.0.0.1:0',
       '--http',
       '127.0.0.1:0',
+      '--http-authz',
+      '127.0.0.1:0',
       ...args,
     ],
     {
@@ -39,19 +43,24 @@ export async function startServeProcess(
     err += chunk.toString()
   })
   const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
-  const [grpc, httpPort] = await new Promise<[string, string]>((resolve, reject) => {
-    let out = ''
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /Check on (\S+) \(gRPC\), ops on \S+:(\d+) \(HTTP\)/.exec(out)
-      if (m) resolve([m[1]!, m[2]!])
-    })
-    void exited.then((code) => reject(new Error(`serve exited ${code}: ${err}`)))
-  })
+  const [grpc, httpAuthz, httpPort] = await new Promise<[string, string, string]>(
+    (resolve, reject) => {
+      let out = ''
+      proc.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const m = /Check on (\S+) \(gRPC\)(?:, on (\S+) \(HTTP\))?, ops on \S+:(\d+) \(HTTP\)/.exec(
+          out,
+        )
+        if (m) resolve([m[1]!, m[2] ?? '', m[3]!])
+      })
+      void exited.then((code) => reject(new Error(`serve exited ${code}: ${err}`)))
+    },
+  )
   return {
     proc,
     grpc,
     http: `http://127.0.0.1:${httpPort}`,
+    httpAuthz: httpAuthz === '' ? '' : `http://${httpAuthz}`,
     stderr: () => err,
     stop: (signal = 'SIGTERM') => {
       if (proc.exitCode === null) proc.kill(signal)

@@ -7,12 +7,15 @@ import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { EngineHolder } from '../../src/engine/holder.js'
+import { startHttpAuthzServer } from '../../src/http-authz/server.js'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics, type Metrics } from '../../src/ops/metrics.js'
 import { createCheckClient } from './check-client.js'
 
 export interface TestServer {
   readonly address: string
+  /** http://127.0.0.1:port of the HTTP authorization listener (same engine). */
+  readonly httpAuthz: string
   readonly client: ReturnType<typeof createCheckClient>
   readonly metrics: Metrics
   /** Every log line the server wrote, for tests that grep the logs. */
@@ -51,15 +54,14 @@ export async function startTestServer(
       done()
     },
   })
-  const server = await startCheckServer('127.0.0.1:0', {
-    holder: new EngineHolder(engine),
-    metrics,
-    log: createLogger('debug', sink),
-  })
+  const deps = { holder: new EngineHolder(engine), metrics, log: createLogger('debug', sink) }
+  const server = await startCheckServer('127.0.0.1:0', deps)
+  const http = await startHttpAuthzServer('127.0.0.1:0', deps)
   const address = `127.0.0.1:${server.port}`
   const client = createCheckClient(address)
   return {
     address,
+    httpAuthz: `http://127.0.0.1:${http.port}`,
     client,
     metrics,
     logLines,
@@ -67,7 +69,7 @@ export async function startTestServer(
     close: async () => {
       client.close()
       for (const source of engine.keySources.values()) source.close?.()
-      await server.close()
+      await Promise.all([server.close(), http.close()])
     },
   }
 }

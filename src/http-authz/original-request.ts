@@ -1,0 +1,83 @@
+import type { IncomingMessage } from 'node:http'
+import { addHeader, authRequest, type AuthRequest } from '../request/auth-request.js'
+
+/** Where the original request is described, by the path the proxy calls us on. */
+export type RequestStyle =
+  /** Envoy `http_service` with `path_prefix: /envoy`: method, path and headers are the original's. */
+  | { readonly kind: 'envoy'; readonly path: string }
+  /** nginx `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`: X-Forwarded-* headers. */
+  | { readonly kind: 'forward' }
+
+export const ENVOY_PREFIX = '/envoy'
+export const FORWARD_AUTH_PATH = '/forward-auth'
+
+/** Which style a request to our HTTP listener uses, by its path; undefined for any other path. */
+export function requestStyle(url: string): RequestStyle | undefined {
+  if (
+    url === ENVOY_PREFIX ||
+    url.startsWith(`${ENVOY_PREFIX}/`) ||
+    url.startsWith(`${ENVOY_PREFIX}?`)
+  )
+    return { kind: 'envoy', path: originalPath(url.slice(ENVOY_PREFIX.length)) }
+  const pathname = url.split('?')[0]
+  return pathname === FORWARD_AUTH_PATH ? { kind: 'forward' } : undefined
+}
+
+function originalPath(rest: string): string {
+  return rest.startsWith('/') ? rest : `/${rest}`
+}
+
+/** A forward-auth request that does not say which URI it is about cannot be authorized. */
+export class MissingOriginalUri extends Error {
+  constructor() {
+    super(
+      'forward auth needs the original URI in X-Forwarded-Uri (Traefik, Caddy) or X-Original-URI (nginx: proxy_set_header X-Original-URI $request_uri)',
+    )
+  }
+}
+
+/**
+ * The original request as an AuthRequest. Header names are lower-cased and repeats kept in
+ * order (from rawHeaders). A forward-auth proxy names the original method, URI, host and
+ * scheme in X-Forwarded-* (Traefik, Caddy) or X-Original-* (the nginx convention) headers;
+ * these are trusted, so the listener must be reachable by the proxy only.
+ */
+export function originalRequest(
+  style: RequestStyle,
+  req: IncomingMessage,
+  body: Buffer | undefined,
+  bodyBytes: number,
+): AuthRequest {
+  const headers = new Map<string, string[]>()
+  let headerBytes = 0
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    headerBytes += raw[i]!.length + raw[i + 1]!.length
+    addHeader(headers, raw[i]!, raw[i + 1]!)
+  }
+  const one = (name: string): string | undefined => headers.get(name)?.[0]
+  let method = req.method ?? 'GET'
+  let path: string
+  let host = one('host') ?? ''
+  const scheme = one('x-forwarded-proto') ?? 'http'
+  if (style.kind === 'envoy') {
+    path = style.path
+  } else {
+    const uri = one('x-forwarded-uri') ?? one('x-original-uri')
+    if (uri === undefined || uri === '') throw new MissingOriginalUri()
+    path = originalPath(uri)
+    method = one('x-forwarded-method') ?? one('x-original-method') ?? method
+    host = one('x-forwarded-host') ?? host
+  }
+  return authRequest({
+    method,
+    scheme,
+    host,
+    path,
+    headers,
+    contextExtensions: new Map(),
+    headerBytes,
+    bodyBytes,
+    body: body !== undefined && body.length > 0 ? body : undefined,
+  })
+}

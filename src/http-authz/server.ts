@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { runCheck, type CheckDeps } from '../check/run.js'
+import { splitHostPort } from '../lib/address.js'
+import { writeAnswer } from './answer.js'
+import {
+  ENVOY_PREFIX,
+  FORWARD_AUTH_PATH,
+  MissingOriginalUri,
+  originalRequest,
+  requestStyle,
+  type RequestStyle,
+} from './original-request.js'
+
+/**
+ * Node refuses larger header blocks (431) before we see them; `limits.maxHeaderBytes` (at most
+ * this) then decides. Envoy's own default limit is 60 KiB.
+ */
+const MAX_HEADER_BLOCK = 1024 * 1024
+
+export interface RunningHttpAuthz {
+  readonly port: number
+  /** Stops taking connections, lets in-flight requests finish within `timeoutMs`, then closes. */
+  close(timeoutMs?: number): Promise<void>
+}
+
+/**
+ * The HTTP adapter: the same `runCheck` as gRPC Check, for proxies that ask over HTTP —
+ * Envoy's `http_service` (path prefix `/envoy`) and the forward-auth proxies, nginx
+ * `auth_request`, Traefik `forwardAuth` and Caddy `forward_auth` (`/forward-auth`).
+ */
+export async function startHttpAuthzServer(
+  address: string,
+  deps: CheckDeps,
+): Promise<RunningHttpAuthz> {
+  const server: Server = createServer(
+    { maxHeaderSize: MAX_HEADER_BLOCK, requestTimeout: 30_000, headersTimeout: 10_000 },
+    (req, res) => handle(deps, req, res),
+  )
+  const { host, port } = splitHostPort(address)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: (timeoutMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), timeoutMs)
+        server.close(() => {
+          clearTimeout(force)
+          resolve()
+        })
+        server.closeIdleConnections()
+      }),
+  }
+}
+
+function handle(deps: CheckDeps, req: IncomingMessage, res: ServerResponse): void {
+  const style = requestStyle(req.url ?? '/')
+  if (style === undefined) {
+    req.resume()
+    res.writeHead(404, { 'content-type': 'text/plain' })
+    res.end(
+      `not an authorization endpoint: Envoy http_service uses path_prefix ${ENVOY_PREFIX}; nginx, Traefik and Caddy call ${FORWARD_AUTH_PATH}\n`,
+    )
+    return
+  }
+  const limit = deps.holder.current().limits.maxBodyBytes
+  void readBody(req, limit).then(({ body, bytes }) => {
+    // An unread rest of the body cannot be left on a kept-alive connection.
+    if (bytes > limit) res.setHeader('connection', 'close')
+    authorize(deps, style, req, res, body, bytes)
+  })
+}
+
+function authorize(
+  deps: CheckDeps,
+  style: RequestStyle,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | undefined,
+  bytes: number,
+): void {
+  let read
+  try {
+    read = originalRequest(style, req, body, bytes)
+  } catch (err) {
+    if (!(err instanceof MissingOriginalUri)) throw err
+    // A proxy misconfiguration, not a client's request: say so (a forward-auth proxy turns
+    // anything but 2xx/401/403 into its own error, so the request stays denied).
+    res.writeHead(400, { 'content-type': 'text/plain' }).end(`${err.message}\n`)
+    return
+  }
+  runCheck(
+    deps,
+    () => read,
+    (decision, authReq) => writeAnswer(res, decision, authReq),
+  )
+}
+
+/**
+ * The body, read up to `limit` bytes. Past the limit (declared or seen) reading stops and
+ * only the size is reported: the Check then denies `request_too_large`, nothing is buffered.
+ */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ body: Buffer | undefined; bytes: number }> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > limit) return Promise.resolve({ body: undefined, bytes: declared })
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let bytes = 0
+    const done = (): void => {
+      req.removeListener('data', onData)
+      resolve(
+        bytes > limit ? { body: undefined, bytes } : { body: Buffer.concat(chunks, bytes), bytes },
+      )
+    }
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length
+      if (bytes <= limit) chunks.push(chunk)
+      else {
+        req.pause()
+        done()
+      }
+    }
+    req.on('data', onData)
+    req.once('end', done)
+    req.once('error', done)
+  })
+}
