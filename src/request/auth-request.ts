@@ -24,18 +24,8 @@ export interface AuthRequest {
   readonly body: string | Uint8Array | undefined
 }
 
-/** The parts an adapter reads from its transport; the rest of an AuthRequest follows from them. */
-export interface RequestParts {
-  readonly method: string
-  readonly scheme: string
-  readonly host: string
-  readonly path: string
-  readonly headers: ReadonlyMap<string, readonly string[]>
-  readonly contextExtensions: ReadonlyMap<string, string>
-  readonly headerBytes: number
-  readonly bodyBytes: number
-  readonly body: string | Uint8Array | undefined
-}
+/** The parts an adapter reads from its transport; pathname and query follow from `path`. */
+export type RequestParts = Omit<AuthRequest, 'pathname' | 'query'>
 
 /** An AuthRequest from its parts: the method upper-cased, the path split at `?` and `#`. */
 export function authRequest(parts: RequestParts): AuthRequest {

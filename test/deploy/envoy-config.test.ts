@@ -2,6 +2,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { parse } from 'yaml'
+import { parseConfigText } from '../../src/config/load.js'
+import { validateConfig } from '../../src/config/validate.js'
+import { ENVOY_PREFIX } from '../../src/http-authz/original-request.js'
 import { checkProtoJson, loadOfficialProtos } from '../helpers/proto-json.js'
 
 // Every proto whose message an `@type` in envoy/envoy.yaml names, plus the bootstrap.
@@ -75,4 +78,51 @@ test('ext_authz is wired as the issue asks: gRPC V3, fail closed, bounded body, 
     JSON.stringify(hcm.access_log),
     /DYNAMIC_METADATA\(envoy\.filters\.http\.ext_authz\)/,
   )
+})
+
+const envoyHttp = parse(readFileSync('envoy/envoy-http.yaml', 'utf8'))
+
+test('envoy/envoy-http.yaml is a valid Bootstrap too, ext_authz over http_service', () => {
+  assert.deepEqual(checkProtoJson(root, 'envoy.config.bootstrap.v3.Bootstrap', envoyHttp), [])
+})
+
+test('envoy-http.yaml calls our HTTP listener the way it reads requests, fail closed', () => {
+  const hcm = envoyHttp.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+  const authz = hcm.http_filters[0].typed_config
+  assert.equal(authz.failure_mode_allow, false)
+  assert.equal(authz.grpc_service, undefined)
+  const http = authz.http_service
+  assert.equal(http.path_prefix, ENVOY_PREFIX)
+  const cluster = envoyHttp.static_resources.clusters.find(
+    (c: { name: string }) => c.name === http.server_uri.cluster,
+  )
+  const port =
+    cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value
+  const configured = validateConfig(
+    parseConfigText(readFileSync('examples/llm-gateway.yaml', 'utf8')),
+  )
+  assert.ok(configured.ok)
+  assert.equal(`:${port}`, configured.config.listen.httpAuthz.slice(-5))
+  assert.equal(new URL(http.server_uri.uri).port, String(port))
+  // Every header a route of the example sets upstream must be one Envoy copies, or the
+  // provider key would be dropped on the way.
+  const copied = new Set(
+    http.authorization_response.allowed_upstream_headers.patterns.map(
+      (p: { exact: string }) => p.exact,
+    ),
+  )
+  const model = validateConfig(parseConfigText(readFileSync('examples/model-aware.yaml', 'utf8')))
+  assert.ok(model.ok)
+  for (const route of [...configured.config.routes, ...model.config.routes]) {
+    for (const name of Object.keys(route.upstream.headers)) {
+      assert.ok(
+        copied.has(name.toLowerCase()),
+        `${route.name}: ${name} is not in allowed_upstream_headers`,
+      )
+    }
+  }
+  const toClient = http.authorization_response.allowed_client_headers.patterns.map(
+    (p: { exact: string }) => p.exact,
+  )
+  assert.deepEqual(toClient.sort(), ['content-type', 'www-authenticate'])
 })

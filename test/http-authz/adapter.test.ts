@@ -3,6 +3,7 @@ import { request } from 'node:http'
 import { after, before, test } from 'node:test'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { checkRequest } from '../helpers/check-request.js'
+import { send, type Answer } from '../helpers/gateway-scenarios.js'
 import {
   ALICE_TOKEN,
   BOB_TOKEN,
@@ -35,37 +36,13 @@ after(async () => {
   await Promise.all([seeds.close(), models.close(), urlToken.close()])
 })
 
-interface HttpAnswer {
-  readonly status: number
-  readonly headers: Record<string, string | string[] | undefined>
-  readonly body: string
-}
-
 /** One real HTTP request to the authorization listener. */
 function ask(
   base: string,
   path: string,
   o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${path}`,
-      { method: o.method ?? 'GET', headers: o.headers },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        )
-      },
-    )
-    req.on('error', reject)
-    req.end(o.body)
-  })
+): Promise<Answer> {
+  return send(`${base}${path}`, o.method ?? 'GET', o.headers, o.body)
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -92,7 +69,7 @@ function fromGrpc(res: CheckResponse): {
   }
 }
 
-function fromHttp(a: HttpAnswer, names: readonly string[]) {
+function fromHttp(a: Answer, names: readonly string[]) {
   const headers: Record<string, string> = {}
   for (const name of names) {
     const v = a.headers[name]

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { test } from 'node:test'
+import { ALICE_TOKEN, BOB_TOKEN, HF_TOKEN } from './keys.js'
+import type { SeenRequest } from './recording-upstream.js'
+import { DEMO_ENV } from './server.js'
+
+/** A loopback port nothing listens on right now (for a proxy's listen directive). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string
+}
+
+/** One real HTTP request. */
+export function send(
+  url: string,
+  method: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      )
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** Polls until `url` answers at all (any status). */
+export async function waitUntilAnswering(url: string, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await send(url, 'GET').catch(() => undefined)) !== undefined) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`the proxy did not start: ${log()}`)
+}
+
+export interface Gateway {
+  /** http://127.0.0.1:port of the proxy. */
+  readonly base: string
+  readonly seen: readonly SeenRequest[]
+  readonly log: () => string
+}
+
+const CHAT = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+const json = { 'content-type': 'application/json' }
+
+/**
+ * The acceptance scenarios of issue 9, through a real proxy in front of jwt-ext-authz (HTTP
+ * listener, examples/llm-gateway.yaml) and a recording upstream.
+ */
+export function gatewayScenarios(
+  proxy: string,
+  gateway: () => Gateway,
+  skip: string | false,
+  /** Whether the proxy's example copies the optional headers (X-User-Id, Content-Type). */
+  copies: { readonly optionalHeaders: boolean } = { optionalHeaders: true },
+): void {
+  const go = (path: string, method: string, headers?: Record<string, string>, body?: string) =>
+    send(`${gateway().base}${path}`, method, headers, body)
+
+  test(
+    `${proxy}: Alice reaches OpenAI with the OpenAI key, never with her JWT`,
+    { skip },
+    async () => {
+      const { seen, log } = gateway()
+      const before = seen.length
+      const res = await go(
+        '/openai/v1/chat/completions',
+        'POST',
+        { ...json, authorization: `Bearer ${ALICE_TOKEN}`, 'x-user-id': 'someone-else' },
+        CHAT,
+      )
+      assert.equal(res.status, 200, log())
+      assert.equal(res.body, '{"upstream":true}')
+      assert.equal(seen.length, before + 1)
+      const got = seen.at(-1)!
+      assert.equal(got.url, '/openai/v1/chat/completions')
+      assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
+      assert.equal(
+        got.headers['x-user-id'],
+        copies.optionalHeaders ? 'alice' : undefined,
+        'the token says who, never the client',
+      )
+      assert.equal(got.headers['content-type'], 'application/json')
+      assert.equal(got.body, CHAT, 'the body reaches the upstream untouched')
+      assert.ok(!JSON.stringify(got).includes(ALICE_TOKEN.split('.')[2]!), 'no part of her JWT')
+    },
+  )
+
+  test(
+    `${proxy}: the Hugging Face token gets the HF key (and the route's content type)`,
+    { skip },
+    async () => {
+      const res = await go(
+        '/huggingface-gloo-gw/models/gpt2',
+        'POST',
+        { authorization: `Bearer ${HF_TOKEN}`, 'content-type': 'text/plain' },
+        '{}',
+      )
+      assert.equal(res.status, 200, gateway().log())
+      const got = gateway().seen.at(-1)!
+      assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.HF_API_TOKEN}`)
+      const type = copies.optionalHeaders ? 'application/json' : 'text/plain'
+      assert.equal(got.headers['content-type'], type, "the route's content type, if copied")
+    },
+  )
+
+  test(
+    `${proxy}: Bob is refused 403 on OpenAI and the upstream never sees him`,
+    { skip },
+    async () => {
+      const before = gateway().seen.length
+      const res = await go(
+        '/openai/v1/chat/completions',
+        'POST',
+        { ...json, authorization: `Bearer ${BOB_TOKEN}` },
+        CHAT,
+      )
+      assert.equal(res.status, 403)
+      assert.equal(gateway().seen.length, before)
+    },
+  )
+
+  test(
+    `${proxy}: no token is 401 with the WWW-Authenticate challenge; nothing denied goes up`,
+    { skip },
+    async () => {
+      const before = gateway().seen.length
+      const res = await go('/openai/v1/chat/completions', 'POST', json, CHAT)
+      assert.equal(res.status, 401)
+      assert.match(
+        String(res.headers['www-authenticate']),
+        /^Bearer realm="http:\/\/127\.0\.0\.1(:\d+)?\/openai\/v1\/chat\/completions"$/,
+      )
+      const forged = await go(
+        '/openai/v1/chat/completions',
+        'POST',
+        { ...json, authorization: `Bearer ${ALICE_TOKEN.slice(0, -6)}AAAAAA` },
+        CHAT,
+      )
+      assert.equal(forged.status, 401)
+      assert.match(String(forged.headers['www-authenticate']), /error="invalid_token"/)
+      const nowhere = await go('/admin', 'GET', { authorization: `Bearer ${ALICE_TOKEN}` })
+      assert.equal(nowhere.status, 403, 'no route: default deny')
+      assert.equal(gateway().seen.length, before)
+    },
+  )
+}
