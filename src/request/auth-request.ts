@@ -32,11 +32,19 @@ export function authRequest(parts: RequestParts): AuthRequest {
   const { path } = parts
   const cut = indexOfAny(path, '?', '#')
   const hash = path.indexOf('#')
+  // Spelled out, not spread: one object shape on the hot path, built in one step.
   return {
-    ...parts,
     method: parts.method.toUpperCase(),
+    scheme: parts.scheme,
+    host: parts.host,
+    path,
     pathname: cut === -1 ? path : path.slice(0, cut),
     query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
+    headers: parts.headers,
+    contextExtensions: parts.contextExtensions,
+    headerBytes: parts.headerBytes,
+    bodyBytes: parts.bodyBytes,
+    body: parts.body,
   }
 }
 
