@@ -23,6 +23,16 @@ export function requestStyle(url: string): RequestStyle | undefined {
   return pathname === FORWARD_AUTH_PATH ? { kind: 'forward' } : undefined
 }
 
+function absoluteUrl(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function originalPath(rest: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`
 }
@@ -31,7 +41,7 @@ function originalPath(rest: string): string {
 export class MissingOriginalUri extends Error {
   constructor() {
     super(
-      'forward auth needs the original URI in X-Forwarded-Uri (Traefik, Caddy) or X-Original-URI (nginx: proxy_set_header X-Original-URI $request_uri)',
+      'forward auth needs the original URI in X-Forwarded-Uri (Traefik, Caddy), X-Original-URI (nginx: proxy_set_header X-Original-URI $request_uri) or X-Original-URL (ingress-nginx)',
     )
   }
 }
@@ -39,7 +49,8 @@ export class MissingOriginalUri extends Error {
 /**
  * The original request as an AuthRequest. Header names are lower-cased and repeats kept in
  * order (from rawHeaders). A forward-auth proxy names the original method, URI, host and
- * scheme in X-Forwarded-* (Traefik, Caddy) or X-Original-* (the nginx convention) headers;
+ * scheme in X-Forwarded-* (Traefik, Caddy), X-Original-* (the nginx convention) or
+ * X-Original-URL (ingress-nginx's auth-url) headers;
  * these are trusted, so the listener must be reachable by the proxy only.
  */
 export function originalRequest(
@@ -59,15 +70,21 @@ export function originalRequest(
   let method = req.method ?? 'GET'
   let path: string
   let host = one('host') ?? ''
-  const scheme = one('x-forwarded-proto') ?? 'http'
+  let scheme = one('x-forwarded-proto') ?? 'http'
   if (style.kind === 'envoy') {
     path = style.path
   } else {
-    const uri = one('x-forwarded-uri') ?? one('x-original-uri')
-    if (uri === undefined || uri === '') throw new MissingOriginalUri()
-    path = originalPath(uri)
     method = one('x-forwarded-method') ?? one('x-original-method') ?? method
     host = one('x-forwarded-host') ?? host
+    const uri = one('x-forwarded-uri') ?? one('x-original-uri')
+    // ingress-nginx (auth-url) names the whole URL instead: X-Original-URL.
+    const url = uri === undefined ? absoluteUrl(one('x-original-url')) : undefined
+    if (url !== undefined) {
+      path = `${url.pathname}${url.search}`
+      host = url.host
+      scheme = url.protocol.slice(0, -1)
+    } else if (uri !== undefined && uri !== '') path = originalPath(uri)
+    else throw new MissingOriginalUri()
   }
   return authRequest({
     method,

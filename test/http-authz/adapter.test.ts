@@ -276,3 +276,25 @@ test('every HTTP Check is counted like a gRPC one', async () => {
   await ask(urlToken.httpAuthz, `/envoy/ws?access_token=${ALICE_TOKEN}`)
   assert.equal(await count(), before + 1, 'counted as the deny it answered, not the allow decided')
 })
+
+test("ingress-nginx's X-Original-URL (the whole URL) names path, host and scheme", async () => {
+  const a = await ask(seeds.httpAuthz, '/forward-auth', {
+    headers: {
+      'x-original-url': 'https://gw.example.com/openai/v1/chat/completions?stream=true',
+      'x-original-method': 'POST',
+    },
+  })
+  assert.equal(a.status, 401)
+  assert.equal(
+    a.headers['www-authenticate'],
+    'Bearer realm="https://gw.example.com/openai/v1/chat/completions"',
+  )
+  const alice = await ask(seeds.httpAuthz, '/forward-auth', {
+    headers: { ...bearer(ALICE_TOKEN), 'x-original-url': 'https://gw.example.com/openai' },
+  })
+  assert.equal(alice.status, 200)
+  const junk = await ask(seeds.httpAuthz, '/forward-auth', {
+    headers: { ...bearer(ALICE_TOKEN), 'x-original-url': 'javascript:alert(1)' },
+  })
+  assert.equal(junk.status, 400, 'not an http(s) URL: no original URI')
+})
