@@ -4,6 +4,7 @@ import type { DenyReason } from '../decision/deny.js'
 import type { CompiledRoute, Engine } from '../engine/engine.js'
 import { readClaim } from '../rbac/claim-path.js'
 import type { AuthRequest } from '../request/auth-request.js'
+import { hasDotSegment } from '../request/dot-segments.js'
 import { RequestValues } from '../request/request-value.js'
 import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
@@ -25,6 +26,8 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
   ) {
     return deny('request_too_large')
   }
+  //    A path the upstream would resolve elsewhere (`/openai/../admin`) is not matched at all.
+  if (hasDotSegment(req.pathname)) return deny('path_not_normalized')
 
   // 1. Route: first match wins; none matching is a deny (default deny).
   const route = matchRoute(engine.routes, req)

@@ -39,7 +39,12 @@ export function denial(decision: Deny, req: AuthRequest): Denial {
  * message instead of a parse error. `code` is our stable reason.
  */
 function openAiError(message: string, spec: DenySpec, reason: string): string {
-  const type = spec.http === 401 ? 'authentication_error' : 'permission_error'
+  const type =
+    spec.http === 401
+      ? 'authentication_error'
+      : spec.http === 403
+        ? 'permission_error'
+        : 'invalid_request_error'
   return JSON.stringify({ error: { message, type, param: null, code: reason } })
 }
 

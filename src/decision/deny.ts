@@ -23,6 +23,7 @@ export type DenyReason =
   | 'request_value_missing'
   | 'no_route'
   | 'request_too_large'
+  | 'path_not_normalized'
   | 'query_token_unsupported'
   | 'internal_error'
 
@@ -30,7 +31,7 @@ export type DenyReason =
 export type Challenge = 'none' | 'bare' | 'invalid_token'
 
 export interface DenySpec {
-  readonly http: 401 | 403 | 413
+  readonly http: 400 | 401 | 403 | 413
   readonly grpc: status
   /** Static text: never echoes the token, a claim, a secret or a library message. */
   readonly body: string
@@ -84,6 +85,13 @@ export const DENY = Object.freeze({
     http: 413,
     grpc: status.PERMISSION_DENIED,
     body: 'request too large',
+    challenge: 'none',
+  },
+  // `.`/`..` segments: the upstream would resolve the path to another route than we matched.
+  path_not_normalized: {
+    http: 400,
+    grpc: status.INVALID_ARGUMENT,
+    body: 'path has dot segments (/./ or /../)',
     challenge: 'none',
   },
   // HTTP mode only: the proxy cannot strip a token sent in the URL from the upstream request.

@@ -21,15 +21,17 @@ export interface Answer {
   readonly body: string
 }
 
-/** One real HTTP request. */
+/** One real HTTP request. The path is sent as written: a URL would resolve `..` first. */
 export function send(
   url: string,
   method: string,
   headers: Record<string, string> = {},
   body?: string | Buffer,
 ): Promise<Answer> {
+  const { origin, hostname, port } = new URL(url)
+  const path = url.slice(origin.length) || '/'
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
+    const req = request({ hostname, port, path, method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () =>
@@ -162,6 +164,12 @@ export function gatewayScenarios(
       assert.match(String(forged.headers['www-authenticate']), /error="invalid_token"/)
       const nowhere = await go('/admin', 'GET', { authorization: `Bearer ${ALICE_TOKEN}` })
       assert.equal(nowhere.status, 403, 'no route: default deny')
+      // Sent raw: the proxy passes the URI on as it came, and the upstream would resolve it.
+      const escape = await go('/openai/../mistralai/v1/chat/completions', 'POST', {
+        ...json,
+        authorization: `Bearer ${ALICE_TOKEN}`,
+      })
+      assert.ok(escape.status >= 400, `a dot-segment path is refused (${escape.status})`)
       assert.equal(gateway().seen.length, before)
     },
   )
