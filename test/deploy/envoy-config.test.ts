@@ -125,4 +125,9 @@ test('envoy-http.yaml calls our HTTP listener the way it reads requests, fail cl
     (p: { exact: string }) => p.exact,
   )
   assert.deepEqual(toClient.sort(), ['content-type', 'www-authenticate'])
+  // Envoy applies check_settings.context_extensions to a grpc_service only (ext_authz.proto):
+  // any here would be dead config, and a route matching on them would never match.
+  assert.doesNotMatch(JSON.stringify(envoyHttp), /context_extensions/)
+  for (const route of configured.config.routes)
+    assert.equal(route.match.contextExtensions, undefined)
 })
