@@ -1,6 +1,6 @@
 import type { Decision } from '../decision/decision.js'
 import type { AuthRequest } from '../request/auth-request.js'
-import type { Logger } from './log.js'
+import { decisionLogger, type Logger } from './log.js'
 import type { Metrics } from './metrics.js'
 
 export interface RecordDeps {
@@ -36,9 +36,9 @@ export function recordCheck(
     !deps.log.isLevelEnabled('info')
   )
     return
-  deps.log.info(
+  decisionLogger(deps.log).info(
     {
-      requestId: req.headers.get('x-request-id')?.[0],
+      requestId: stringOrUndefined(req.headers.get('x-request-id')?.[0]),
       route: route || undefined,
       decision: decision.kind,
       reason: reason || undefined,
@@ -50,7 +50,7 @@ export function recordCheck(
   )
 }
 
-/** A claim is logged only when it is a short string (sub/iss are; anything else is dropped). */
+/** Only short strings are logged (sub, iss, the request id); anything else is dropped. */
 function stringOrUndefined(v: unknown): string | undefined {
   return typeof v === 'string' && v.length <= 256 ? v : undefined
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { test } from 'node:test'
+import { deny } from '../../src/decision/decision.js'
+import { createLogger } from '../../src/ops/log.js'
+import { createMetrics } from '../../src/ops/metrics.js'
+import { recordCheck } from '../../src/ops/record.js'
+import { authRequest } from '../helpers/auth-request.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { DEMO_ENV, startTestServer } from '../helpers/server.js'
@@ -86,4 +92,28 @@ test('decision lines are sampled per decision as configured', async (t) => {
     /ext_authz_checks_total\{route="openai",decision="allow",reason=""\} 5/,
     'metrics count every Check, sampled or not',
   )
+})
+
+test('decision lines follow the log level and drop an oversized request id; other lines stay redacted', () => {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString())
+      done()
+    },
+  })
+  const log = createLogger('info', sink)
+  const deps = { metrics: createMetrics(), log }
+  const req = authRequest({ headers: { 'x-request-id': 'r'.repeat(300) } })
+  const allowAll = { allow: 1, deny: 1 }
+  recordCheck(deps, allowAll, req, deny('no_route'), 0.001)
+  log.level = 'warn'
+  recordCheck(deps, allowAll, req, deny('no_route'), 0.001)
+  log.level = 'info'
+  recordCheck(deps, allowAll, req, deny('no_route'), 0.001)
+  log.info({ token: ALICE_TOKEN }, 'careless')
+  const checks = decisions(lines)
+  assert.equal(checks.length, 2, 'none written at warn, written again at info')
+  assert.equal(checks[0]!.requestId, undefined)
+  assert.ok(!lines.join('').includes(ALICE_TOKEN), 'the ordinary logger still redacts')
 })
