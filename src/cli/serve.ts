@@ -127,7 +127,7 @@ function buildEngine(
     pool,
     onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
     warn: (msg, detail) => log.warn(detail, msg),
-    onTokenCache: (hit) => metrics.tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
+    onTokenCache: metrics.countTokenCacheLookup,
   })
 }
 

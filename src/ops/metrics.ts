@@ -1,37 +1,68 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { KeySource } from '../jwks/key-source.js'
+import { LabelledHistogram } from './labelled-histogram.js'
 
 /** Every metric the service exports, on a registry of its own (no global state). */
 export interface Metrics {
   readonly registry: Registry
-  readonly checks: Counter<'route' | 'decision' | 'reason'>
-  readonly checkDuration: Histogram<'decision'>
   readonly jwksFetches: Counter<'provider' | 'outcome'>
   readonly configReloads: Counter<'outcome'>
-  readonly tokenCache: Counter<'result'>
-  /** Counts one answered Check (children cached: no label hashing per Check). */
+  /** Counts one answered Check and its duration. */
   countCheck(route: string, decision: 'allow' | 'deny', reason: string, seconds: number): void
+  /** Counts one verified-token cache lookup. */
+  countTokenCacheLookup(hit: boolean): void
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
+}
+
+/**
+ * A count per label set, kept in plain numbers on the Check path and handed to prom-client
+ * when scraped: its Counter#inc hashes and validates the label set on every call.
+ */
+class PendingCounts<L extends string> {
+  readonly #pending = new Map<string, { labels: Record<L, string>; n: number }>()
+
+  /** Counts one more for `key`; false when the key is new (then `start` it). */
+  increment(key: string): boolean {
+    const entry = this.#pending.get(key)
+    if (entry === undefined) return false
+    entry.n++
+    return true
+  }
+
+  start(key: string, labels: Record<L, string>): void {
+    this.#pending.set(key, { labels, n: 1 })
+  }
+
+  flushInto(counter: Counter<L>): void {
+    for (const entry of this.#pending.values()) {
+      if (entry.n === 0) continue
+      counter.inc(entry.labels, entry.n)
+      entry.n = 0
+    }
+  }
 }
 
 /** Label values come from route names and the DenyReason union only, never request data. */
 export function createMetrics(registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry })
-  const checks = new Counter({
+  const pendingChecks = new PendingCounts<'route' | 'decision' | 'reason'>()
+  new Counter({
     name: 'ext_authz_checks_total',
     help: 'Check calls answered, by route, decision and deny reason',
     labelNames: ['route', 'decision', 'reason'] as const,
     registers: [registry],
+    collect() {
+      pendingChecks.flushInto(this)
+    },
   })
-  const checkDuration = new Histogram({
+  const checkDuration = new LabelledHistogram(registry, {
     name: 'ext_authz_check_duration_seconds',
     help: 'Time to answer a Check',
-    labelNames: ['decision'] as const,
+    labelName: 'decision',
     buckets: [
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
     ],
-    registers: [registry],
   })
   const jwksFetches = new Counter({
     name: 'jwks_fetch_total',
@@ -45,11 +76,15 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   })
-  const tokenCache = new Counter({
+  const pendingLookups = new PendingCounts<'result'>()
+  new Counter({
     name: 'ext_authz_token_cache_total',
     help: 'Verified-token cache lookups, by result (hit: signature check skipped)',
     labelNames: ['result'] as const,
     registers: [registry],
+    collect() {
+      pendingLookups.flushInto(this)
+    },
   })
   let sources: () => ReadonlyMap<string, KeySource> = () => new Map()
   new Gauge({
@@ -75,9 +110,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       }
     },
   })
-  // Label sets are bounded (routes x reasons), so their children can be kept.
-  const checkChildren = new Map<string, { inc(): void }>()
-  const durationChildren = new Map<string, { observe(v: number): void }>()
+  // Label sets are bounded (routes x reasons), so one entry per set is kept.
   const countCheck = (
     route: string,
     decision: 'allow' | 'deny',
@@ -85,23 +118,19 @@ export function createMetrics(registry = new Registry()): Metrics {
     seconds: number,
   ): void => {
     const key = `${route}\0${decision}\0${reason}`
-    let counter = checkChildren.get(key)
-    if (counter === undefined)
-      checkChildren.set(key, (counter = checks.labels({ route, decision, reason })))
-    counter.inc()
-    let histogram = durationChildren.get(decision)
-    if (histogram === undefined)
-      durationChildren.set(decision, (histogram = checkDuration.labels({ decision })))
-    histogram.observe(seconds)
+    if (!pendingChecks.increment(key)) pendingChecks.start(key, { route, decision, reason })
+    checkDuration.observe(decision, seconds)
+  }
+  const countTokenCacheLookup = (hit: boolean): void => {
+    const result = hit ? 'hit' : 'miss'
+    if (!pendingLookups.increment(result)) pendingLookups.start(result, { result })
   }
   return {
     registry,
     countCheck,
-    checks,
-    checkDuration,
+    countTokenCacheLookup,
     jwksFetches,
     configReloads,
-    tokenCache,
     observeKeySources: (current) => {
       sources = current
     },

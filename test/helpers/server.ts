@@ -44,7 +44,7 @@ export async function startTestServer(
   const engine = compileEngine(validated.config, {
     env,
     baseDir,
-    onTokenCache: (hit) => metrics.tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
+    onTokenCache: metrics.countTokenCacheLookup,
   })
   const logLines: string[] = []
   const sink = new Writable({
