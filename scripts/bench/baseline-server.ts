@@ -7,7 +7,8 @@ const address = process.argv[2] ?? '127.0.0.1:0'
 const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 })
 const ALLOW = Object.freeze({ status: { code: status.OK, message: '' }, ok_response: {} })
 server.addService(loadAuthorizationService(), {
-  Check: (_call: unknown, callback: (err: null, res: typeof ALLOW) => void) => callback(null, ALLOW),
+  Check: (_call: unknown, callback: (err: null, res: typeof ALLOW) => void) =>
+    callback(null, ALLOW),
 })
 server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err

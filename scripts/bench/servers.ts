@@ -1,0 +1,110 @@
+// The servers the bench measures, each a process pinned to its CPUs, and what is read of them
+// from /proc while a load runs: CPU seconds and sampled RSS.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { LoadResult } from './load.js'
+
+export interface Server {
+  readonly port: number
+  readonly pid: number
+  stop(): void
+}
+
+async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<Server> {
+  const proc: ChildProcess = spawn('taskset', ['-c', cpu, ...cmd], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString()
+      const m = portPattern.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    proc.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}`)))
+  })
+  return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') }
+}
+
+export const ours = (config: string, workers = 1) =>
+  start(
+    [
+      'node',
+      'dist/src/main.js',
+      'serve',
+      '--config',
+      config,
+      '--grpc',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      '--http-authz',
+      '',
+      '--workers',
+      String(workers),
+    ],
+    workers > 1 ? '0,1' : '0',
+    /Check on 127\.0\.0\.1:(\d+)/,
+  )
+// Compiled like ours (tsconfig.bench.json): under tsx its loader thread alone added ~14 MiB RSS.
+export const baseline = () =>
+  start(['node', 'dist/scripts/bench/baseline-server.js'], '0', /baseline listening (\d+)/)
+
+/** The process and its children (cluster workers); pgrep exits 1 when there are none. */
+function withChildren(pid: number): number[] {
+  try {
+    return [
+      pid,
+      ...execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ]
+  } catch {
+    return [pid]
+  }
+}
+
+/** CPU seconds of these processes so far (utime+stime). */
+function cpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((sum, p) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      return sum + (Number(f[11]) + Number(f[12])) / 100
+    } catch {
+      return sum
+    }
+  }, 0)
+}
+
+/** Resident memory of the largest of these processes, in MiB. */
+export function rssMb(pids: readonly number[]): number {
+  return pids.reduce((max, p) => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0)
+      return Math.max(max, kb / 1024)
+    } catch {
+      return max
+    }
+  }, 0)
+}
+
+export interface Measured extends LoadResult {
+  readonly cpu: number
+  /** Peak RSS sampled every 50 ms while this load ran (per process). */
+  readonly rssMb: number
+}
+
+export async function measure(server: Server, run: () => Promise<LoadResult>): Promise<Measured> {
+  // Found once: spawning pgrep while the load runs would steal CPU 1 from the load generator.
+  const pids = withChildren(server.pid)
+  const cpuBefore = cpuSeconds(pids)
+  let peak = rssMb(pids)
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pids))), 50)
+  try {
+    const result = await run()
+    return { ...result, cpu: cpuSeconds(pids) - cpuBefore, rssMb: Math.max(peak, rssMb(pids)) }
+  } finally {
+    clearInterval(sampler)
+  }
+}
