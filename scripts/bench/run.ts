@@ -167,10 +167,9 @@ async function main(): Promise<void> {
   const coldServer = await ours(cold.config)
   const bodies = cold.tokens.map((t) => grpcFrame(benchRequest(t)))
   await expectDecision(coldServer.port, cold.tokens[0]!, true)
-  const coldRun = await compare(
-    () => measure(coldServer, () => cycleLoad(coldServer.port, bodies, true, FLAT_OUT)),
-    () => measure(base, () => cycleLoad(base.port, bodies, true, FLAT_OUT)),
-  )
+  const cycled = (server: Server) => () =>
+    measure(server, () => cycleLoad(server.port, bodies, true, FLAT_OUT))
+  const coldRun = await compare(cycled(coldServer), cycled(base))
   coldServer.stop()
   rows.push({
     scenario: 'cold tokens (10k distinct RS256, token cache off)',
@@ -180,10 +179,7 @@ async function main(): Promise<void> {
   })
   // The same 10k tokens with the cache on, as shipped: after the first pass every token is a hit.
   const cachedServer = await ours(cold.cachedConfig)
-  const cachedRun = await compare(
-    () => measure(cachedServer, () => cycleLoad(cachedServer.port, bodies, true, FLAT_OUT)),
-    () => measure(base, () => cycleLoad(base.port, bodies, true, FLAT_OUT)),
-  )
+  const cachedRun = await compare(cycled(cachedServer), cycled(base))
   cachedServer.stop()
   rows.push({
     scenario: 'the same 10k tokens, token cache on (default)',
