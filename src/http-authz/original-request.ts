@@ -33,6 +33,17 @@ function absoluteUrl(text: string | undefined): URL | undefined {
   }
 }
 
+/**
+ * The path and query of an absolute URL as written: URL#pathname resolves `..`, which would
+ * hide it from the dot-segment refusal while the upstream still gets the raw URI.
+ */
+function rawPath(absolute: string): string {
+  const start = absolute.indexOf('/', absolute.indexOf('//') + 2)
+  const rest = start === -1 ? '/' : absolute.slice(start)
+  const hash = rest.indexOf('#')
+  return hash === -1 ? rest : rest.slice(0, hash)
+}
+
 function originalPath(rest: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`
 }
@@ -80,7 +91,7 @@ export function originalRequest(
     // ingress-nginx (auth-url) names the whole URL instead: X-Original-URL.
     const url = uri === undefined ? absoluteUrl(one('x-original-url')) : undefined
     if (url !== undefined) {
-      path = `${url.pathname}${url.search}`
+      path = rawPath(one('x-original-url')!)
       host = url.host
       scheme = url.protocol.slice(0, -1)
     } else if (uri !== undefined && uri !== '') path = originalPath(uri)

@@ -49,5 +49,11 @@ test('forward auth refuses the same paths 400 with no upstream headers', async (
     assert.equal(res.status, 400, path)
     assert.equal(res.headers.authorization, undefined, path)
     assert.equal(res.body, 'path has dot segments (/./ or /../)')
+    // ingress-nginx names the whole URL; a URL parser would have resolved the `..` away.
+    const whole = await send(`${server.httpAuthz}/forward-auth`, 'GET', {
+      authorization: `Bearer ${ALICE_TOKEN}`,
+      'x-original-url': `https://gw.example.com${path}`,
+    })
+    assert.equal(whole.status, 400, `X-Original-URL ${path}`)
   }
 })
