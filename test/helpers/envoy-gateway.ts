@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { startEchoUpstream, type EchoUpstream, type EchoedRequest } from './echo-upstream.js'
+import { startEnvoy, type RunningEnvoy } from './envoy.js'
+import { send, type Answer } from './gateway-scenarios.js'
+import { DEV_TOKEN } from './keys.js'
+import { DEMO_ENV } from './server.js'
+import { startServeProcess, type ServeProcess } from './serve-process.js'
+import { pointShippedConfig } from './shipped-envoy.js'
+
+/** A real Envoy on a shipped config, our real `serve`, and the shipped echo upstream. */
+export interface EnvoyGateway {
+  readonly envoy: RunningEnvoy
+  readonly echo: EchoUpstream
+  readonly service: ServeProcess
+  /** What the test changed in the shipped Envoy config (addresses and ports only). */
+  readonly changes: readonly string[]
+  /** One real HTTP/1.1 request to Envoy's listener; the path is sent as written. */
+  request(
+    path: string,
+    method?: string,
+    headers?: Record<string, string>,
+    body?: string | Buffer,
+  ): Promise<Answer>
+  /**
+   * Proves that nothing reached the upstream since `seenBefore` requests: one allowed marker
+   * request is sent and must be the only one to arrive (no sleep: the marker is the event).
+   */
+  assertNothingReachedSince(seenBefore: number): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface EnvoyGatewayOptions {
+  /** envoy/envoy.yaml (gRPC) or envoy/envoy-http.yaml (http_service). */
+  readonly envoyFile: string
+  /** Our config; examples/llm-gateway.yaml by default (its routes serve /llm-d for markers). */
+  readonly config?: string
+  readonly serveArgs?: readonly string[]
+  readonly env?: Readonly<Record<string, string>>
+}
+
+let markers = 0
+
+/** Starts the three processes on loopback, Envoy last (its health checks need us up). */
+export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<EnvoyGateway> {
+  const service = await startServeProcess(
+    ['--config', options.config ?? 'examples/llm-gateway.yaml', ...(options.serveArgs ?? [])],
+    { ...DEMO_ENV, ...options.env },
+  )
+  const echo = await startEchoUpstream()
+  let envoy: RunningEnvoy
+  let changes: readonly string[]
+  try {
+    const pointed = pointShippedConfig(options.envoyFile, {
+      'jwt-ext-authz:9001': service.grpc,
+      'jwt-ext-authz:9002': service.httpAuthz.replace('http://', ''),
+      'echo:8080': `127.0.0.1:${echo.port}`,
+    })
+    changes = pointed.changes
+    envoy = await startEnvoy(pointed.yaml, 'envoy-gateway')
+  } catch (err) {
+    await Promise.all([echo.stop(), service.stop()])
+    throw err
+  }
+  const request = (
+    path: string,
+    method = 'GET',
+    headers: Record<string, string> = {},
+    body?: string | Buffer,
+  ): Promise<Answer> => send(`${envoy.base}${path}`, method, headers, body)
+  return {
+    envoy,
+    echo,
+    service,
+    changes,
+    request,
+    assertNothingReachedSince: async (seenBefore) => {
+      const marker = `/llm-d/marker-${++markers}`
+      const res = await request(marker, 'GET', { authorization: `Bearer ${DEV_TOKEN}` })
+      assert.equal(res.status, 200, `the marker request is allowed: ${res.body}`)
+      await echo.waitFor((r) => r.path === marker)
+      const arrived = echo.seen.slice(seenBefore).map((r: EchoedRequest) => r.path)
+      assert.deepEqual(arrived, [marker], 'only the marker reached the upstream')
+    },
+    stop: async () => {
+      await envoy.stop()
+      await Promise.all([echo.stop(), service.stop()])
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { parse, stringify } from 'yaml'
+
+/** `host:port` as a shipped file names it (`jwt-ext-authz:9001`) -> where it is in this test. */
+export type EndpointMap = Readonly<Record<string, string>>
+
+export interface PointedConfig {
+  readonly yaml: string
+  /** One line per change, `<where>: <shipped> -> <test>`, for the test to report. */
+  readonly changes: readonly string[]
+}
+
+/**
+ * A shipped Envoy config (envoy/*.yaml) with only its addresses and ports changed: listeners
+ * and the admin interface on 127.0.0.1 port 0 (Envoy picks free ports), every cluster
+ * endpoint and `http_service` URI moved to where `endpoints` says. An address the map does not
+ * name fails, so nothing shipped is left pointing at a compose hostname. The result is
+ * compared leaf by leaf with the shipped file: only address, port and uri leaves may differ.
+ */
+export function pointShippedConfig(file: string, endpoints: EndpointMap): PointedConfig {
+  const shipped: unknown = parse(readFileSync(file, 'utf8'))
+  const pointed = structuredClone(shipped)
+  const changes: string[] = []
+  rewrite(pointed, '', endpoints, changes)
+  const differing = differingLeaves(shipped, pointed, '')
+  const unexpected = differing.filter((path) => !/\.(address|port_value|uri)$/.test(path))
+  assert.deepEqual(unexpected, [], `${file}: only addresses and ports may change`)
+  return { yaml: stringify(pointed), changes }
+}
+
+function rewrite(node: unknown, path: string, endpoints: EndpointMap, changes: string[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((child, i) => rewrite(child, `${path}[${named(child) ?? i}]`, endpoints, changes))
+    return
+  }
+  if (typeof node !== 'object' || node === null) return
+  const obj = node as Record<string, unknown>
+  const socket = obj.socket_address as { address: string; port_value: number } | undefined
+  if (socket !== undefined) {
+    const shipped = `${socket.address}:${socket.port_value}`
+    const local = /^(admin|static_resources\.listeners\[[^\]]+\])\.address$/.test(path)
+    const target = local ? '127.0.0.1:0' : endpoints[shipped]
+    if (target === undefined) throw new Error(`${path}: no test address for ${shipped}`)
+    const [host, port] = splitHostPort(target)
+    socket.address = host
+    socket.port_value = port
+    changes.push(`${path}: ${shipped} -> ${target}`)
+  }
+  if (typeof obj.uri === 'string') {
+    const m = /^(https?:\/\/)([^/]+)(.*)$/.exec(obj.uri)
+    const target = m === null ? undefined : endpoints[m[2]!]
+    if (m === null || target === undefined)
+      throw new Error(`${path}.uri: no test address for ${obj.uri}`)
+    changes.push(`${path}.uri: ${obj.uri} -> ${m[1]}${target}${m[3]}`)
+    obj.uri = `${m[1]}${target}${m[3]}`
+  }
+  for (const [key, child] of Object.entries(obj)) {
+    if (key !== 'socket_address')
+      rewrite(child, path === '' ? key : `${path}.${key}`, endpoints, changes)
+  }
+}
+
+/** Listeners and clusters are named in paths by their `name`, as Envoy's admin names them. */
+function named(node: unknown): string | undefined {
+  const name = (node as { name?: unknown } | null)?.name
+  return typeof name === 'string' ? name : undefined
+}
+
+function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':')
+  return [address.slice(0, colon), Number(address.slice(colon + 1))]
+}
+
+function differingLeaves(a: unknown, b: unknown, path: string): string[] {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null)
+    return Object.is(a, b) ? [] : [path]
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)])
+  return [...keys].flatMap((key) =>
+    differingLeaves(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      `${path}.${key}`,
+    ),
+  )
+}
