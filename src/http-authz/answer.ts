@@ -14,9 +14,10 @@ export const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove'
  */
 export function writeAnswer(res: ServerResponse, decision: Decision, req: AuthRequest): Decision {
   // A proxy calling us over HTTP cannot drop a query parameter from the upstream URL, so an
-  // allow that needs the token removed from the query would hand the token to the upstream.
+  // allow whose token came in the query would hand the token to the upstream. A token sent
+  // in a header on the same route is fine: the query then carries none (two would be refused).
   const answered =
-    decision.kind === 'allow' && decision.removeQuery.length > 0
+    decision.kind === 'allow' && carriesAny(req.query, decision.removeQuery)
       ? { ...deny('query_token_unsupported'), route: decision.route }
       : decision
   if (answered.kind === 'allow') writeAllow(res, answered)
@@ -28,6 +29,15 @@ export function writeAnswer(res: ServerResponse, decision: Decision, req: AuthRe
     res.end(d.body)
   }
   return answered
+}
+
+/** Whether the raw query has a parameter of one of these names (compared as extractToken does). */
+function carriesAny(query: string, names: readonly string[]): boolean {
+  if (names.length === 0 || query === '') return false
+  return query.split('&').some((pair) => {
+    const eq = pair.indexOf('=')
+    return names.includes(eq === -1 ? pair : pair.slice(0, eq))
+  })
 }
 
 function writeAllow(res: ServerResponse, allow: Allow): void {

@@ -24,7 +24,7 @@ before(async () => {
 providers:
   solo:
     issuer: solo.io
-    tokenSources: [{ query: access_token }]
+    tokenSources: [{ header: authorization, prefix: "Bearer " }, { query: access_token }]
     jwks: { local: { key: ${JSON.stringify(SEED_PEM_PUBLIC_KEY)} } }
 routes:
   - name: websocket
@@ -261,6 +261,14 @@ test('a token taken from the URL is refused over HTTP: the proxy could not strip
   assert.equal(http.status, 403)
   assert.match(http.body, /cannot be removed/)
   assert.equal(http.headers.authorization, undefined)
+})
+
+test('the same route over HTTP allows a token sent in a header: only a URL token is refused', async () => {
+  const res = await ask(urlToken.httpAuthz, '/envoy/ws/stream?page=2', {
+    headers: bearer(ALICE_TOKEN),
+  })
+  assert.equal(res.status, 200)
+  assert.equal(res.headers['x-envoy-auth-headers-to-remove'], 'authorization')
 })
 
 test('every HTTP Check is counted like a gRPC one', async () => {
