@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { parse, stringify } from 'yaml'
+import { envoySkip } from '../helpers/envoy.js'
+import { startEnvoyGateway, type EnvoyGateway } from '../helpers/envoy-gateway.js'
+import { ALICE_TOKEN, BOB_TOKEN, DEV_TOKEN } from '../helpers/keys.js'
+import { DEMO_ENV } from '../helpers/server.js'
+
+const skip = envoySkip()
+
+/**
+ * examples/llm-gateway.yaml, but seed 000's dev provider also takes its token from
+ * `?access_token=` (llm-d's test script style): the one change, so the URL case can be shown.
+ */
+function configWithQueryToken(): string {
+  const config = parse(readFileSync('examples/llm-gateway.yaml', 'utf8'))
+  config.providers.dev.tokenSources = [
+    { header: 'authorization', prefix: 'Bearer ' },
+    { query: 'access_token' },
+  ]
+  const file = join(mkdtempSync(join(tmpdir(), 'query-token-')), 'config.yaml')
+  writeFileSync(file, stringify(config))
+  return file
+}
+
+/**
+ * Paths a client may write so that one route is checked and another served. Envoy (as
+ * envoy/*.yaml ship it: normalize_path, merge_slashes, UNESCAPE_AND_REDIRECT) rewrites each
+ * before ext_authz runs, so Check sees, and authorizes, the path the upstream will get.
+ * `upstream` is what Envoy was observed to send on; undefined: Envoy answered itself.
+ */
+const TRICKY_PATHS = [
+  { sent: '/openai/../mistralai/v1/chat/completions', upstream: '/mistralai/v1/chat/completions' },
+  {
+    sent: '/openai/%2e%2e/mistralai/v1/chat/completions',
+    upstream: '/mistralai/v1/chat/completions',
+  },
+  { sent: '/%6Fpenai/v1/chat/completions', upstream: '/openai/v1/chat/completions' },
+  { sent: '//openai/v1/chat/completions', upstream: '/openai/v1/chat/completions' },
+  { sent: '/openai/./v1/chat/completions', upstream: '/openai/v1/chat/completions' },
+  { sent: '/openai%2f..%2fmistralai/v1/chat/completions', upstream: undefined },
+] as const
+
+const KEY_OF_ROUTE: Record<string, string> = {
+  '/openai': DEMO_ENV.OPENAI_API_KEY,
+  '/mistralai': DEMO_ENV.MISTRAL_API_KEY,
+}
+
+function requestScenarios(envoyFile: string, grpc: boolean): void {
+  describe(`${envoyFile}: what the upstream gets`, { skip }, () => {
+    let gw: EnvoyGateway
+    before(async () => {
+      gw = await startEnvoyGateway({ envoyFile, config: configWithQueryToken() })
+    })
+    after(() => gw?.stop())
+
+    for (const { sent, upstream } of TRICKY_PATHS) {
+      test(`${sent} is authorized as the route Envoy serves (${upstream ?? 'redirected by Envoy'})`, async () => {
+        const before = gw.echo.seen.length
+        const alice = await gw.request(sent, 'POST', { authorization: `Bearer ${ALICE_TOKEN}` })
+        const bob = await gw.request(sent, 'POST', { authorization: `Bearer ${BOB_TOKEN}` })
+        if (upstream === undefined) {
+          // UNESCAPE_AND_REDIRECT: the client is sent to the unescaped path, nobody is asked.
+          assert.equal(alice.status, 307)
+          assert.equal(alice.headers.location, '/mistralai/v1/chat/completions')
+          await gw.assertNothingReachedSince(before)
+          return
+        }
+        const allowed = upstream.startsWith('/openai') ? alice : bob
+        const refused = upstream.startsWith('/openai') ? bob : alice
+        assert.equal(allowed.status, 200, allowed.body)
+        assert.equal(refused.status, 403)
+        const got = gw.echo.seen.slice(before)
+        assert.equal(got.length, 1, 'only the allowed request arrived')
+        assert.equal(got[0]!.path, upstream)
+        const key = KEY_OF_ROUTE[upstream.slice(0, upstream.indexOf('/', 1))]
+        assert.equal(got[0]!.headers.authorization, `Bearer ${key}`)
+      })
+    }
+
+    test('a token in the query string never reaches the upstream URL', async () => {
+      const before = gw.echo.seen.length
+      const res = await gw.request(`/llm-d/v1/models?stream=true&access_token=${DEV_TOKEN}`)
+      if (grpc) {
+        // Check's query_parameters_to_remove: Envoy rewrites the URL, keeps the rest.
+        assert.equal(res.status, 200, res.body)
+        const got = await gw.echo.waitFor((r) => r.path.startsWith('/llm-d/v1/models'))
+        assert.equal(got.path, '/llm-d/v1/models?stream=true')
+        assert.ok(!JSON.stringify(got).includes(DEV_TOKEN.split('.')[2]!))
+      } else {
+        // http_service cannot remove a query parameter: refused rather than leaked.
+        assert.equal(res.status, 403)
+        assert.match(res.body, /cannot be removed by this proxy/)
+        await gw.assertNothingReachedSince(before)
+      }
+    })
+
+    test('headers we set replace the caller\u2019s, even when the caller sends them twice', async () => {
+      const res = await gw.request('/openai/v1/chat/completions?twice=1', 'POST', {
+        authorization: `Bearer ${ALICE_TOKEN}`,
+        'x-user-id': 'mallory',
+        'X-User-Id': 'eve',
+      })
+      assert.equal(res.status, 200, res.body)
+      const got = await gw.echo.waitFor((r) => r.path === '/openai/v1/chat/completions?twice=1')
+      assert.equal(got.headers['x-user-id'], 'alice', 'one value: ours')
+      assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
+    })
+
+    if (grpc) {
+      test("dynamic_metadata reaches Envoy's access log: route, provider, iss, sub, claims", async () => {
+        const logged = gw.envoy.nextAccessLog((e) => e.path === '/openai/v1/chat/completions?log=1')
+        const res = await gw.request('/openai/v1/chat/completions?log=1', 'POST', {
+          authorization: `Bearer ${ALICE_TOKEN}`,
+        })
+        assert.equal(res.status, 200)
+        const { ext_authz_duration: duration, ...ours } = (await logged).authz as Record<
+          string,
+          unknown
+        >
+        // Observed: Envoy 1.40 adds its own ext_authz_duration (ms) to the same namespace.
+        assert.equal(typeof duration, 'number')
+        assert.deepEqual(ours, {
+          route: 'openai',
+          provider: 'solo',
+          iss: 'solo.io',
+          sub: 'alice',
+          team: 'dev',
+          org: 'solo.io',
+        })
+        assert.equal((await logged).authz_sub, 'alice')
+      })
+    }
+  })
+}
+
+requestScenarios('envoy/envoy.yaml', true)
+requestScenarios('envoy/envoy-http.yaml', false)
