@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { parse, stringify } from 'yaml'
 import { startEchoUpstream, type EchoUpstream, type EchoedRequest } from './echo-upstream.js'
 import { startEnvoy, type RunningEnvoy } from './envoy.js'
 import { send, type Answer } from './gateway-scenarios.js'
@@ -36,7 +37,15 @@ export interface EnvoyGatewayOptions {
   readonly config?: string
   readonly serveArgs?: readonly string[]
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * A change beyond addresses, made to the pointed bootstrap (parsed YAML) for one test, e.g.
+   * `pack_as_bytes: true`; returns how it describes the change, which joins `changes`.
+   */
+  readonly adjust?: (bootstrap: EnvoyBootstrap) => string
 }
+
+/** The parsed YAML of an Envoy bootstrap: untyped, tests reach into the one field they set. */
+export type EnvoyBootstrap = any
 
 let markers = 0
 
@@ -55,8 +64,14 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
       'jwt-ext-authz:9002': service.httpAuthz.replace('http://', ''),
       'echo:8080': `127.0.0.1:${echo.port}`,
     })
+    let yaml = pointed.yaml
     changes = pointed.changes
-    envoy = await startEnvoy(pointed.yaml, 'envoy-gateway')
+    if (options.adjust !== undefined) {
+      const bootstrap: EnvoyBootstrap = parse(yaml)
+      changes = [...changes, options.adjust(bootstrap)]
+      yaml = stringify(bootstrap)
+    }
+    envoy = await startEnvoy(yaml, 'envoy-gateway')
   } catch (err) {
     await Promise.all([echo.stop(), service.stop()])
     throw err
