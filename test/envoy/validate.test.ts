@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { envoySkip, validateEnvoyConfig } from '../helpers/envoy.js'
+import { ENVOY_VERSION, envoySkip, validateEnvoyConfig } from '../helpers/envoy.js'
 
 const skip = envoySkip()
 const shipped = readdirSync('envoy')
@@ -15,4 +15,14 @@ test('every Envoy bootstrap we ship passes envoy --mode validate as shipped', { 
     t.diagnostic(`${file}: ${output.trim().split('\n').at(-1)}`)
     assert.ok(ok, `${file}: ${output}`)
   }
+})
+
+test('docker-compose.yml and scripts/install-envoy.sh pin the Envoy this suite runs', () => {
+  const compose = readFileSync('docker-compose.yml', 'utf8')
+  assert.match(
+    compose,
+    new RegExp(`image: envoyproxy/envoy:v${ENVOY_VERSION.replace(/\./g, '\\.')}\\b`),
+  )
+  const install = readFileSync('scripts/install-envoy.sh', 'utf8')
+  assert.match(install, new RegExp(`^ENVOY_VERSION=${ENVOY_VERSION.replace(/\./g, '\\.')}$`, 'm'))
 })
