@@ -18,20 +18,30 @@ export interface PointedConfig {
  * name fails, so nothing shipped is left pointing at a compose hostname. The result is
  * compared leaf by leaf with the shipped file: only address, port and uri leaves may differ.
  */
-export function pointShippedConfig(file: string, endpoints: EndpointMap): PointedConfig {
+export function pointShippedConfig(
+  file: string,
+  endpoints: EndpointMap,
+  /** Where the listeners go (`npm run demo` keeps a port users can type). */
+  listen = '127.0.0.1:0',
+): PointedConfig {
   const shipped: unknown = parse(readFileSync(file, 'utf8'))
   const pointed = structuredClone(shipped)
   const changes: string[] = []
-  rewrite(pointed, '', endpoints, changes)
+  rewrite(pointed, '', { endpoints, listen }, changes)
   const differing = differingLeaves(shipped, pointed, '')
   const unexpected = differing.filter((path) => !/\.(address|port_value|uri)$/.test(path))
   assert.deepEqual(unexpected, [], `${file}: only addresses and ports may change`)
   return { yaml: stringify(pointed), changes }
 }
 
-function rewrite(node: unknown, path: string, endpoints: EndpointMap, changes: string[]): void {
+interface Targets {
+  readonly endpoints: EndpointMap
+  readonly listen: string
+}
+
+function rewrite(node: unknown, path: string, to: Targets, changes: string[]): void {
   if (Array.isArray(node)) {
-    node.forEach((child, i) => rewrite(child, `${path}[${named(child) ?? i}]`, endpoints, changes))
+    node.forEach((child, i) => rewrite(child, `${path}[${named(child) ?? i}]`, to, changes))
     return
   }
   if (typeof node !== 'object' || node === null) return
@@ -39,8 +49,12 @@ function rewrite(node: unknown, path: string, endpoints: EndpointMap, changes: s
   const socket = obj.socket_address as { address: string; port_value: number } | undefined
   if (socket !== undefined) {
     const shipped = `${socket.address}:${socket.port_value}`
-    const local = /^(admin|static_resources\.listeners\[[^\]]+\])\.address$/.test(path)
-    const target = local ? '127.0.0.1:0' : endpoints[shipped]
+    const target =
+      path === 'admin.address'
+        ? '127.0.0.1:0'
+        : /^static_resources\.listeners\[[^\]]+\]\.address$/.test(path)
+          ? to.listen
+          : to.endpoints[shipped]
     if (target === undefined) throw new Error(`${path}: no test address for ${shipped}`)
     const [host, port] = splitHostPort(target)
     socket.address = host
@@ -49,7 +63,7 @@ function rewrite(node: unknown, path: string, endpoints: EndpointMap, changes: s
   }
   if (typeof obj.uri === 'string') {
     const m = /^(https?:\/\/)([^/]+)(.*)$/.exec(obj.uri)
-    const target = m === null ? undefined : endpoints[m[2]!]
+    const target = m === null ? undefined : to.endpoints[m[2]!]
     if (m === null || target === undefined)
       throw new Error(`${path}.uri: no test address for ${obj.uri}`)
     changes.push(`${path}.uri: ${obj.uri} -> ${m[1]}${target}${m[3]}`)
@@ -57,7 +71,7 @@ function rewrite(node: unknown, path: string, endpoints: EndpointMap, changes: s
   }
   for (const [key, child] of Object.entries(obj)) {
     if (key !== 'socket_address')
-      rewrite(child, path === '' ? key : `${path}.${key}`, endpoints, changes)
+      rewrite(child, path === '' ? key : `${path}.${key}`, to, changes)
   }
 }
 
