@@ -70,8 +70,7 @@ function rewrite(node: unknown, path: string, to: Targets, changes: string[]): v
     obj.uri = `${m[1]}${target}${m[3]}`
   }
   for (const [key, child] of Object.entries(obj)) {
-    if (key !== 'socket_address')
-      rewrite(child, path === '' ? key : `${path}.${key}`, to, changes)
+    if (key !== 'socket_address') rewrite(child, path === '' ? key : `${path}.${key}`, to, changes)
   }
 }
 
