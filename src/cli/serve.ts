@@ -4,6 +4,7 @@ import { AggregatorRegistry } from 'prom-client'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { startCheckServer, type RunningCheckServer } from '../check/server.js'
+import { warmUp } from '../check/warm-up.js'
 import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
 import { firstFetches, loadEngine, notReadyReason } from '../engine/load.js'
@@ -78,7 +79,12 @@ export async function serve(options: ServeOptions): Promise<number> {
         registry: metrics.registry,
         notReadyReason: readiness,
       })
-  void firstFetches(engine).then(() => state.draining || check.setServing(true))
+  // Keys first, then one warm run of the Check path, then SERVING: Envoy's health check
+  // sends no Check our way before its first real one is fast.
+  void firstFetches(engine)
+    .then(() => warmUp(engine))
+    .catch((err: unknown) => log.warn({ err }, 'warm-up failed; serving cold'))
+    .then(() => state.draining || check.setServing(true))
   const reloader = new ConfigReloader({
     configFile,
     holder,

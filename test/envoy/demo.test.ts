@@ -42,17 +42,19 @@ test(
       void exited.then(() => reject(new Error(`demo exited: ${out}`)))
     })
     const grpcPort = Number(/jwt-ext-authz on 127\.0\.0\.1:(\d+)/.exec(out)![1])
-    const base = `http://127.0.0.1:${port}/openai/v1/chat/completions`
-    assert.equal(await listening(grpcPort), true)
-    assert.ok(out.includes(`ALICE=${ALICE_TOKEN}`), 'the curl lines carry the seed tokens')
+    try {
+      const base = `http://127.0.0.1:${port}/openai/v1/chat/completions`
+      assert.equal(await listening(grpcPort), true)
+      assert.ok(out.includes(`ALICE=${ALICE_TOKEN}`), 'the curl lines carry the seed tokens')
 
-    const alice = await send(base, 'POST', { authorization: `Bearer ${ALICE_TOKEN}` }, '{}')
-    assert.equal(alice.status, 200)
-    assert.equal(JSON.parse(alice.body).headers.authorization, 'Bearer demo-openai-key')
-    assert.equal((await send(base, 'POST', { authorization: `Bearer ${BOB_TOKEN}` })).status, 403)
-    assert.equal((await send(base, 'POST')).status, 401)
-
-    demo.kill('SIGINT')
+      const alice = await send(base, 'POST', { authorization: `Bearer ${ALICE_TOKEN}` }, '{}')
+      assert.equal(alice.status, 200, alice.body)
+      assert.equal(JSON.parse(alice.body).headers.authorization, 'Bearer demo-openai-key')
+      assert.equal((await send(base, 'POST', { authorization: `Bearer ${BOB_TOKEN}` })).status, 403)
+      assert.equal((await send(base, 'POST')).status, 401)
+    } finally {
+      demo.kill('SIGINT')
+    }
     const [code] = await exited
     assert.equal(code, 0)
     assert.equal(await listening(port), false, 'Envoy stopped')
