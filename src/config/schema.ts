@@ -209,8 +209,8 @@ const Listen = Type.Object(
   {
     grpc: Type.String({ default: '0.0.0.0:9001', minLength: 1 }),
     http: Type.String({ default: '0.0.0.0:9090', minLength: 1 }),
-    /** HTTP authorization (Envoy http_service, nginx, Traefik, Caddy); '' turns it off. */
-    httpAuthz: Type.String({ default: '0.0.0.0:9002' }),
+    /** HTTP authorization (Envoy http_service, nginx, Traefik, Caddy); off ('') unless set. */
+    httpAuthz: Type.String({ default: '' }),
   },
   strict,
 )

@@ -31,13 +31,13 @@ test('the bundled example config is valid', () => {
   assert.equal(result.ok, true, result.ok ? '' : JSON.stringify(result.errors))
 })
 
-test('defaults are applied: listen ports, audiences, upstream, anonymous off', () => {
+test('defaults are applied: listen ports (HTTP authorization off), audiences, upstream, anonymous off', () => {
   const result = validateConfig(parseConfigText(MINIMAL))
   assert.ok(result.ok)
   assert.deepEqual(result.config.listen, {
     grpc: '0.0.0.0:9001',
     http: '0.0.0.0:9090',
-    httpAuthz: '0.0.0.0:9002',
+    httpAuthz: '',
   })
   assert.equal(result.config.providers.solo!.audiences, undefined)
   assert.deepEqual(result.config.routes[0]!.upstream, {
