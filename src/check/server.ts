@@ -1,6 +1,8 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
 import { preEncodedAuthorizationService } from '../proto/load.js'
+import { listenGrpcOverTls } from '../tls/grpc-listener.js'
+import type { ServerTls } from '../tls/server-tls.js'
 import { createCheckHandler, type CheckServiceDeps } from './service.js'
 
 /**
@@ -24,22 +26,29 @@ export interface RunningCheckServer {
   close(timeoutMs?: number): Promise<void>
 }
 
-/** Starts the gRPC server with the Check service on `address` (`host:port`; port 0 picks one). */
+/**
+ * Starts the gRPC server with the Check service on `address` (`host:port`; port 0 picks one),
+ * over TLS (mutual when `tls` has a client CA) or, without `tls`, plaintext.
+ */
 export async function startCheckServer(
   address: string,
   deps: CheckServiceDeps,
   serving = true,
+  tls?: ServerTls,
 ): Promise<RunningCheckServer> {
   const server = new Server({ 'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES })
   server.addService(preEncodedAuthorizationService(), { Check: createCheckHandler(deps) })
   const status = serving ? 'SERVING' : 'NOT_SERVING'
   const health = new HealthImplementation({ '': status, [CHECK_SERVICE_NAME]: status })
   health.addToServer(server)
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    )
-  })
+  const tlsListener = tls === undefined ? undefined : await listenGrpcOverTls(server, address, tls)
+  const port =
+    tlsListener?.port ??
+    (await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      )
+    }))
   return {
     server,
     port,
@@ -50,6 +59,7 @@ export async function startCheckServer(
     },
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
+        tlsListener?.close()
         const force = setTimeout(() => server.forceShutdown(), timeoutMs)
         server.tryShutdown(() => {
           clearTimeout(force)

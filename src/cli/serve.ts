@@ -1,5 +1,5 @@
 import cluster from 'node:cluster'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { AggregatorRegistry } from 'prom-client'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigInvalidError } from '../config/config-error.js'
@@ -16,6 +16,8 @@ import { startOpsServer } from '../ops/http.js'
 import { createLogger, type Logger } from '../ops/log.js'
 import { createMetrics, type Metrics } from '../ops/metrics.js'
 import { ConfigReloader } from '../ops/reload.js'
+import { TlsMaterialError, tlsFiles } from '../tls/material.js'
+import { ServerTls } from '../tls/server-tls.js'
 import { servePrimary, type WorkerReport } from './serve-cluster.js'
 
 export interface ServeOptions {
@@ -56,6 +58,14 @@ export async function serve(options: ServeOptions): Promise<number> {
     process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
     return 1
   }
+  let tls: ServerTls | undefined
+  try {
+    tls = startTls(engine, configFile, log)
+  } catch (err) {
+    if (!(err instanceof TlsMaterialError)) throw err
+    process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
+    return 1
+  }
   const holder = new EngineHolder(engine)
   applySettings(log, engine, options)
   metrics.observeKeySources(() => holder.current().keySources)
@@ -64,12 +74,13 @@ export async function serve(options: ServeOptions): Promise<number> {
     options.grpc ?? engine.listen.grpc,
     { holder, metrics, log },
     false,
+    tls,
   )
   const httpAuthzAddress = options.httpAuthz ?? engine.listen.httpAuthz
   const httpAuthz =
     httpAuthzAddress === ''
       ? undefined
-      : await startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log })
+      : await startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log }, tls)
   const readiness = (): string | undefined =>
     state.draining ? 'draining' : notReadyReason(holder.current())
   const http = splitHostPort(options.http ?? engine.listen.http)
@@ -91,12 +102,17 @@ export async function serve(options: ServeOptions): Promise<number> {
     build,
     log,
     metrics,
-    swapped: (_previous, next) => {
+    swapped: (previous, next) => {
       pool.prune(new Set(next.keySources.values()))
       applySettings(log, next, options)
+      if (JSON.stringify(next.listen.tls) !== JSON.stringify(previous.listen.tls))
+        log.warn('listen.tls changed: it takes effect on restart (the files it names reload)')
     },
   })
-  const onHangup = (): void => void reloader.reload('SIGHUP')
+  const onHangup = (): void => {
+    tls?.reload('SIGHUP')
+    void reloader.reload('SIGHUP')
+  }
   process.on('SIGHUP', onHangup)
   log.info(
     {
@@ -117,6 +133,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   state.draining = true
   await drain(check, httpAuthz, holder.current(), log, signal)
   reloader.close()
+  tls?.close()
   await ops.close()
   pool.clear()
   return 0
@@ -135,6 +152,19 @@ function buildEngine(
     warn: (msg, detail) => log.warn(detail, msg),
     onTokenCache: metrics.countTokenCacheLookup,
   })
+}
+
+/** TLS for the Check listeners when `listen.tls` is set, its files watched from now on. */
+function startTls(engine: Engine, configFile: string, log: Logger): ServerTls | undefined {
+  const config = engine.listen.tls
+  if (config === undefined) return undefined
+  const tls = new ServerTls({
+    files: tlsFiles(config, dirname(resolve(configFile))),
+    allowedSans: config.allowedSans,
+    log,
+  })
+  tls.watch()
+  return tls
 }
 
 /** Settings that follow the config: log level (unless given on the command line), warnings. */

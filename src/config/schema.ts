@@ -205,12 +205,29 @@ const Route = Type.Object(
   strict,
 )
 
+/**
+ * TLS on the Check listeners (gRPC and httpAuthz; not the ops port). With `clientCa` a client
+ * certificate signed by it is required: whoever calls Check can read the keys it injects.
+ * Files are PEM, relative to the config file, re-read when they change (src/tls/).
+ */
+const ListenTls = Type.Object(
+  {
+    cert: NonEmpty,
+    key: NonEmpty,
+    clientCa: Type.Optional(NonEmpty),
+    /** URI SANs (`spiffe://…`: any entry with `://`) or DNS SANs; see src/tls/peer-identity.ts. */
+    allowedSans: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+  },
+  strict,
+)
+
 const Listen = Type.Object(
   {
     grpc: Type.String({ default: '0.0.0.0:9001', minLength: 1 }),
     http: Type.String({ default: '0.0.0.0:9090', minLength: 1 }),
     /** HTTP authorization (Envoy http_service, nginx, Traefik, Caddy); off ('') unless set. */
     httpAuthz: Type.String({ default: '' }),
+    tls: Type.Optional(ListenTls),
   },
   strict,
 )
@@ -295,3 +312,4 @@ export type SecretSourceConfig = Static<typeof SecretSource>
 export type KeyMaterialConfig = Static<typeof KeyMaterial>
 export type RemoteJwksConfig = Static<typeof RemoteJwks>
 export type OidcJwksConfig = Static<typeof OidcJwks>
+export type ListenTlsConfig = Static<typeof ListenTls>

@@ -21,6 +21,7 @@ export function validateConfig(raw: unknown): ValidationResult {
   if (structural.length > 0) return { ok: false, errors: structural }
   const config = data as Config
   const errors = [
+    ...checkListenTls(config),
     ...checkSecrets(config),
     ...checkProviders(config),
     ...config.routes.flatMap((route, i) => checkRoute(config, route, joinPath('routes', i))),
@@ -37,6 +38,13 @@ function exactlyOne(obj: object, keys: readonly string[], path: string): ConfigE
       ? `expected exactly one of ${keys.join(' | ')}`
       : `expected exactly one of ${keys.join(' | ')}, got ${present.join(' and ')}`
   return [{ path, message }]
+}
+
+/** SANs are read from the client certificate, which only mutual TLS asks for. */
+function checkListenTls(config: Config): ConfigError[] {
+  const tls = config.listen.tls
+  if (tls?.allowedSans === undefined || tls.clientCa !== undefined) return []
+  return [{ path: 'listen.tls.allowedSans', message: 'needs clientCa (mutual TLS)' }]
 }
 
 function checkSecrets(config: Config): ConfigError[] {

@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose'
+import type { ListenTlsConfig } from '../config/schema.js'
 import type { Allow, DenyStyle } from '../decision/decision.js'
 import type { KeySource } from '../jwks/key-source.js'
 import type { SecretStore } from '../secrets/store.js'
@@ -49,7 +50,12 @@ export interface Engine {
   readonly secrets: SecretStore
   /** Verified tokens of this engine (a reload starts empty). */
   readonly tokenCache: VerifiedTokenCache
-  readonly listen: { readonly grpc: string; readonly http: string; readonly httpAuthz: string }
+  readonly listen: {
+    readonly grpc: string
+    readonly http: string
+    readonly httpAuthz: string
+    readonly tls?: ListenTlsConfig
+  }
   readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number }
   /** Share of decisions logged, by kind. */
   readonly decisionSampling: { readonly allow: number; readonly deny: number }

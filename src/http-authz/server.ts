@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { runCheck, type CheckDeps } from '../check/run.js'
 import { splitHostPort } from '../lib/address.js'
+import type { ServerTls } from '../tls/server-tls.js'
 import { writeAnswer } from './answer.js'
 import {
   ENVOY_PREFIX,
@@ -28,15 +30,26 @@ export interface RunningHttpAuthz {
  * The HTTP adapter: the same `runCheck` as gRPC Check, for proxies that ask over HTTP —
  * Envoy's `http_service` (path prefix `/envoy`) and the forward-auth proxies, nginx
  * `auth_request`, Traefik `forwardAuth` and Caddy `forward_auth` (`/forward-auth`).
+ * HTTPS when `tls` is given (client certificates and SANs checked by ServerTls).
  */
 export async function startHttpAuthzServer(
   address: string,
   deps: CheckDeps,
+  tls?: ServerTls,
 ): Promise<RunningHttpAuthz> {
-  const server: Server = createServer(
-    { maxHeaderSize: MAX_HEADER_BLOCK, requestTimeout: 30_000, headersTimeout: 10_000 },
-    (req, res) => handle(deps, req, res),
-  )
+  const options = {
+    maxHeaderSize: MAX_HEADER_BLOCK,
+    requestTimeout: 30_000,
+    headersTimeout: 10_000,
+  }
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => handle(deps, req, res)
+  let server: Server
+  if (tls === undefined) server = createServer(options, onRequest)
+  else {
+    const https = createTlsServer({ ...options, ...tls.serverOptions() }, onRequest)
+    tls.attach(https, 'httpAuthz')
+    server = https
+  }
   const { host, port } = splitHostPort(address)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
