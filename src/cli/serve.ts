@@ -16,6 +16,7 @@ import { startOpsServer } from '../ops/http.js'
 import { createLogger, type Logger } from '../ops/log.js'
 import { createMetrics, type Metrics } from '../ops/metrics.js'
 import { ConfigReloader } from '../ops/reload.js'
+import { secretExposure, type CheckListener } from '../tls/exposure.js'
 import { TlsMaterialError, tlsFiles } from '../tls/material.js'
 import { ServerTls } from '../tls/server-tls.js'
 import { servePrimary, type WorkerReport } from './serve-cluster.js'
@@ -81,6 +82,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     httpAuthzAddress === ''
       ? undefined
       : await startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log }, tls)
+  const listeners: CheckListener[] = [{ name: 'grpc', address: options.grpc ?? engine.listen.grpc }]
+  if (httpAuthz) listeners.push({ name: 'httpAuthz', address: httpAuthzAddress })
+  warnIfKeysExposed(log, engine, listeners, tls)
   const readiness = (): string | undefined =>
     state.draining ? 'draining' : notReadyReason(holder.current())
   const http = splitHostPort(options.http ?? engine.listen.http)
@@ -105,6 +109,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     swapped: (previous, next) => {
       pool.prune(new Set(next.keySources.values()))
       applySettings(log, next, options)
+      warnIfKeysExposed(log, next, listeners, tls)
       if (JSON.stringify(next.listen.tls) !== JSON.stringify(previous.listen.tls))
         log.warn('listen.tls changed: it takes effect on restart (the files it names reload)')
     },
@@ -165,6 +170,21 @@ function startTls(engine: Engine, configFile: string, log: Logger): ServerTls | 
   })
   tls.watch()
   return tls
+}
+
+/** SECURITY.md: whoever can call Check can read every key a route injects. */
+function warnIfKeysExposed(
+  log: Logger,
+  engine: Engine,
+  listeners: readonly CheckListener[],
+  tls: ServerTls | undefined,
+): void {
+  const exposed = secretExposure(engine.routes, listeners, tls?.mutual ?? false)
+  if (exposed === undefined) return
+  log.warn(
+    exposed,
+    'routes inject secrets while a Check listener beyond loopback takes callers without a client certificate: whoever reaches it can read those keys (set listen.tls.clientCa, or restrict the network, see SECURITY.md)',
+  )
 }
 
 /** Settings that follow the config: log level (unless given on the command line), warnings. */
