@@ -52,18 +52,12 @@ export async function serve(options: ServeOptions): Promise<number> {
   const configFile = options.config ?? bundledExampleConfig()
   const build = (): Engine => buildEngine(configFile, pool, metrics, log)
   let engine: Engine
-  try {
-    engine = build()
-  } catch (err) {
-    if (!(err instanceof ConfigInvalidError)) throw err
-    process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
-    return 1
-  }
   let tls: ServerTls | undefined
   try {
+    engine = build()
     tls = startTls(engine, configFile, log)
   } catch (err) {
-    if (!(err instanceof TlsMaterialError)) throw err
+    if (!(err instanceof ConfigInvalidError || err instanceof TlsMaterialError)) throw err
     process.stderr.write(`${configFile}: invalid config\n${err.message}\n`)
     return 1
   }

@@ -68,6 +68,23 @@ seedScenarios('envoy/envoy.yaml + envoy/cluster-mtls.yaml (gateway certificate)'
   adjust: useMtlsCluster('client'),
 })
 
+describe('Envoy with the gateway certificate', { skip }, () => {
+  let gw: EnvoyGateway
+  before(async () => {
+    gw = await startEnvoyGateway({
+      envoyFile: 'envoy/envoy.yaml',
+      config,
+      adjust: useMtlsCluster('client'),
+    })
+  })
+  after(() => gw?.stop())
+
+  test('its gRPC health check passes over the same mutual TLS', async () => {
+    await gw.envoy.waitForHealth('jwt_ext_authz', true)
+    assert.ok(((await gw.envoy.stat('cluster.jwt_ext_authz.health_check.success')) ?? 0) >= 1)
+  })
+})
+
 for (const [label, clientCert] of [
   ['without a client certificate', undefined],
   ['with a certificate of our CA whose SAN is not allowed', 'client-stranger'],
@@ -94,6 +111,10 @@ for (const [label, clientCert] of [
       // Envoy has answered: the request was refused locally, never forwarded.
       assert.equal(gw.echo.seen.length, 0)
       assert.equal(await checksAnswered(gw.service), 0)
+    })
+
+    test('its gRPC health check fails: the host is marked unhealthy', async () => {
+      await gw.envoy.waitForHealth('jwt_ext_authz', false)
     })
   })
 }
