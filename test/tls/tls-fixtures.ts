@@ -74,7 +74,7 @@ export async function checkOverTls(
     return await new Promise((resolve, reject) =>
       client.Check(
         req,
-        { deadline: Date.now() + 5000 },
+        { deadline: Date.now() + 20_000 },
         (err: ServiceError | null, res: CheckResponse) => (err ? reject(err) : resolve(res)),
       ),
     )
