@@ -41,5 +41,9 @@ export async function listenGrpcOverTls(
 
 /** The SAN check (ServerTls#attach) runs first and destroys a refused socket. */
 function admitted(socket: TLSSocket, inject: (socket: TLSSocket) => void): void {
-  if (!socket.destroyed) inject(socket)
+  if (socket.destroyed) return
+  // A TLS socket's late errors are the server owner's to handle (nodejs/node#35824, as
+  // grpc-js does for its own TLS servers); the HTTP/2 session sees the socket close.
+  socket.on('error', () => {})
+  inject(socket)
 }

@@ -73,6 +73,10 @@ export class ServerTls {
       )
       socket.destroy()
     })
+    // accept() failures (EMFILE) arrive here after listen; unhandled they would end the process.
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      if (server.listening) this.#deps.log.error({ listener, code: err.code }, 'TLS listener error')
+    })
     server.once('close', () => this.#servers.delete(server))
   }
 
