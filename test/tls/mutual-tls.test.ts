@@ -86,11 +86,9 @@ test('gRPC with a client certificate of another CA: refused, no Check runs', asy
 })
 
 test('gRPC with a certificate of our CA whose SAN is not allowed: disconnected, no Check runs', async () => {
-  const from = serve.stderr().length
   await assertRefusedWithoutCheck(() => grpcCheck({ trust: 'ca.crt', cert: 'client-stranger' }))
-  const line = await logLine(serve, /client certificate refused/, from)
-  assert.match(line, /"listener":"grpc"/)
-  assert.match(line, /sa\/attacker/)
+  // Log lines are written asynchronously: wait for this refusal's own line.
+  await logLine(serve, /"listener":"grpc".*sa\/attacker.*client certificate refused/)
 })
 
 test('a URI SAN whose text smuggles ", URI:<gateway ID>" is not the gateway', async () => {
@@ -131,9 +129,8 @@ test('HTTPS with a client certificate of another CA: refused, no Check runs', as
 })
 
 test('HTTPS with a certificate whose SAN is not allowed: disconnected, no Check runs', async () => {
-  const from = serve.stderr().length
   await assertRefusedWithoutCheck(() => httpsCheck({ trust: 'ca.crt', cert: 'client-stranger' }))
-  assert.match(await logLine(serve, /client certificate refused/, from), /"listener":"httpAuthz"/)
+  await logLine(serve, /"listener":"httpAuthz".*sa\/attacker.*client certificate refused/)
 })
 
 test('plain HTTP on the HTTPS port gets no Check', async () => {
