@@ -23,4 +23,6 @@ EXPOSE 9001 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9090/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/main.js"]
-CMD ["serve", "--config", "/app/examples/llm-gateway.yaml"]
+# Serves the config mounted here (deploy/kubernetes mounts its ConfigMap there); without one it
+# exits saying what to mount. The bundled demo: `serve --config /app/examples/llm-gateway.yaml`.
+CMD ["serve", "--config", "/etc/jwt-ext-authz/config.yaml"]

@@ -12,7 +12,11 @@ export function loadConfigFile(file: string): unknown {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new ConfigInvalidError([{ path: '', message: `${file}: cannot read config (${code})` }])
+    // The container's default command points here: say what the user must provide.
+    const hint = code === 'ENOENT' ? '; mount your config file there or pass --config FILE' : ''
+    throw new ConfigInvalidError([
+      { path: '', message: `${file}: cannot read config (${code})${hint}` },
+    ])
   }
   return parseConfigText(text, file)
 }

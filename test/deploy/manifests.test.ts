@@ -1,86 +1,72 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { parse, parseAllDocuments } from 'yaml'
-import { parseConfigText } from '../../src/config/load.js'
+import { parse } from 'yaml'
 import { validateConfig } from '../../src/config/validate.js'
 import type { Config } from '../../src/config/schema.js'
-
-/** Parsed manifests are checked field by field below; their shape is what is under test. */
-type Doc = Record<string, any>
-
-function docs(dir: string): Doc[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) =>
-      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
-        assert.deepEqual(d.errors, [], `${dir}/${f} parses`)
-        return d.toJSON() as Doc
-      }),
-    )
-}
+import { configOf, docs, kind, kinds, listenPort, selects, type Doc } from './manifest-docs.js'
 
 const k8s = docs('deploy/kubernetes')
 const istio = docs('deploy/istio')
-const kind = (all: Doc[], k: string) => {
-  const found = all.find((d) => d.kind === k)
-  assert.ok(found, `a ${k} is present`)
-  return found
-}
 const deployment = kind(k8s, 'Deployment')
 const service = kind(k8s, 'Service')
-const configMap = kind(k8s, 'ConfigMap')
 const secret = kind(k8s, 'Secret')
-const container = deployment.spec.template.spec.containers[0]
+const networkPolicy = kind(k8s, 'NetworkPolicy')
+const pod = deployment.spec.template
+const container = pod.spec.containers[0]
 const example = parse(readFileSync('examples/llm-gateway.yaml', 'utf8')) as Config
+const mounted = configOf(kind(k8s, 'ConfigMap'))
 
-function mountedConfig(): Config {
-  const result = validateConfig(parseConfigText(configMap.data['config.yaml']))
-  assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.errors))
-  return result.config
-}
-
-test('the ConfigMap config is valid and serves the same providers and routes as the example', () => {
-  const config = mountedConfig()
-  assert.deepEqual(
-    config.providers,
-    validateConfig(example).ok && (validateConfig(example) as { config: Config }).config.providers,
+test('the ConfigMap ships no demo keys: a placeholder IdP over https, and the example routes', () => {
+  for (const [name, provider] of Object.entries(mounted.providers)) {
+    assert.equal(provider.jwks.local, undefined, `${name}: no key material in deploy/`)
+    const url = provider.jwks.oidc?.issuerUrl ?? provider.jwks.remote?.url
+    assert.ok(url, `${name} fetches its keys`)
+    // RFC 2606: example.com can never be someone's IdP, so the placeholder cannot go live.
+    for (const u of [url, provider.issuer]) assert.match(u, /^https:\/\/[^/]*example\.com\//)
+    assert.ok(provider.audiences.length > 0, `${name} checks the audience`)
+  }
+  const validatedExample = validateConfig(example)
+  assert.ok(validatedExample.ok)
+  assert.notDeepEqual(
+    Object.keys(mounted.providers),
+    Object.keys(validatedExample.config.providers),
   )
   assert.deepEqual(
-    config.routes.map((r) => [r.name, r.match.prefix]),
-    example.routes.map((r) => [r.name, r.match?.prefix]),
+    mounted.routes.map((r) => [r.name, r.match.prefix, r.upstream.headers]),
+    validatedExample.config.routes.map((r) => [r.name, r.match.prefix, r.upstream.headers]),
   )
 })
 
 test('every secret file the config reads is a key of the mounted Secret', () => {
   const mount = container.volumeMounts.find(
-    (m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.secret).name,
+    (m: Doc) => m.name === pod.spec.volumes.find((v: Doc) => v.secret).name,
   )
-  for (const [name, source] of Object.entries(mountedConfig().secrets)) {
-    assert.ok(
-      source.file?.startsWith(`${mount.mountPath}/`),
-      `${name} is read from the Secret mount`,
-    )
+  for (const [name, source] of Object.entries(mounted.secrets)) {
+    assert.ok(source.file?.startsWith(`${mount.mountPath}/`), `${name} is read from the mount`)
     assert.ok(
       Object.hasOwn(secret.stringData, source.file!.slice(mount.mountPath.length + 1)),
       `${name} is a key of the Secret`,
     )
   }
   const configMount = container.volumeMounts.find(
-    (m: Doc) => m.name === deployment.spec.template.spec.volumes.find((v: Doc) => v.configMap).name,
+    (m: Doc) => m.name === pod.spec.volumes.find((v: Doc) => v.configMap).name,
   )
   assert.deepEqual(container.args, ['serve', '--config', `${configMount.mountPath}/config.yaml`])
 })
 
 test('ports agree: config listen, container ports, probes, the Service (port named grpc) and Istio', () => {
-  const config = mountedConfig()
   const port = (name: string) => container.ports.find((p: Doc) => p.name === name).containerPort
-  assert.equal(Number(config.listen.grpc.split(':').pop()), port('grpc'))
-  assert.equal(Number(config.listen.http.split(':').pop()), port('http'))
-  assert.equal(container.readinessProbe.httpGet.path, '/readyz')
-  assert.equal(container.livenessProbe.grpc.port, port('grpc'))
+  assert.equal(listenPort(mounted.listen.grpc), port('grpc'))
+  assert.equal(listenPort(mounted.listen.http), port('http'))
+  assert.equal(listenPort(mounted.listen.httpAuthz), undefined, 'the gateways use gRPC')
+  assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'http' })
+  // "" is the process; the Authorization service name follows readiness, which must not
+  // restart a pod whose IdP is down.
+  assert.deepEqual(container.livenessProbe.grpc, { port: port('grpc'), service: '' })
   const grpcPort = service.spec.ports.find((p: Doc) => p.name === 'grpc')
   assert.ok(grpcPort, 'the Service port is named grpc (istio#50881)')
   assert.equal(grpcPort.targetPort, 'grpc')
@@ -95,13 +81,14 @@ test('ports agree: config listen, container ports, probes, the Service (port nam
 test('Kubernetes objects: 2+ replicas, resources, selectors that match, PDB and HPA on the Deployment', () => {
   assert.ok(deployment.spec.replicas >= 2)
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory)
-  const labels = deployment.spec.template.metadata.labels
+  assert.equal(pod.spec.automountServiceAccountToken, false)
   for (const selector of [
     deployment.spec.selector.matchLabels,
     service.spec.selector,
     kind(k8s, 'PodDisruptionBudget').spec.selector.matchLabels,
+    networkPolicy.spec.podSelector.matchLabels,
   ]) {
-    for (const [k, v] of Object.entries(selector)) assert.equal(labels[k], v)
+    selects(selector, pod.metadata.labels)
   }
   const hpa = kind(k8s, 'HorizontalPodAutoscaler')
   assert.equal(hpa.spec.scaleTargetRef.name, deployment.metadata.name)
@@ -110,22 +97,94 @@ test('Kubernetes objects: 2+ replicas, resources, selectors that match, PDB and 
   assert.deepEqual([...namespaces], ['jwt-ext-authz'])
 })
 
+test('NetworkPolicy: only the Istio ingress gateway reaches Check, only Prometheus the metrics port', () => {
+  assert.deepEqual(networkPolicy.spec.policyTypes, ['Ingress'])
+  const [gateway, prometheus, ...rest] = networkPolicy.spec.ingress as Doc[]
+  assert.deepEqual(rest, [])
+  for (const rule of [gateway!, prometheus!]) {
+    assert.ok(rule.from.length > 0, 'a rule without `from` admits every pod')
+    for (const peer of rule.from) {
+      assert.ok(Object.keys(peer.namespaceSelector?.matchLabels ?? {}).length > 0, 'a namespace')
+      assert.ok(Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0, 'pods in it')
+    }
+  }
+  const ports = (rule: Doc) => rule.ports.map((p: Doc) => p.port).sort()
+  const listening = [mounted.listen.grpc, mounted.listen.httpAuthz].map(listenPort)
+  assert.deepEqual(ports(gateway!), listening.filter((p) => p !== undefined).sort())
+  assert.deepEqual(ports(prometheus!), [listenPort(mounted.listen.http)])
+  // The same gateway the Istio policies name.
+  const custom = kinds(istio, 'AuthorizationPolicy').find((p) => p.spec.action === 'CUSTOM')!
+  const peer = gateway!.from[0]
+  assert.deepEqual(peer.podSelector.matchLabels, custom.spec.selector.matchLabels)
+  assert.equal(peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'istio-system')
+  assert.equal(custom.metadata.namespace, 'istio-system')
+  assert.equal(prometheus!.from[0].podSelector.matchLabels['app.kubernetes.io/name'], 'prometheus')
+})
+
 test('Istio: an explicit timeout, fail closed, bodies in Check, and a CUSTOM policy on every LLM path', () => {
   const provider = kind(istio, 'IstioOperator').spec.meshConfig.extensionProviders[0]
   assert.match(provider.envoyExtAuthzGrpc.timeout, /^\d+(\.\d+)?m?s$/)
   assert.equal(provider.envoyExtAuthzGrpc.failOpen, false)
   assert.ok(provider.envoyExtAuthzGrpc.includeRequestBodyInCheck.maxRequestBytes > 0)
-  const policy = kind(istio, 'AuthorizationPolicy')
-  assert.equal(policy.spec.action, 'CUSTOM')
+  const policy = kinds(istio, 'AuthorizationPolicy').find((p) => p.spec.action === 'CUSTOM')!
   assert.equal(policy.spec.provider.name, provider.name)
   const paths: string[] = policy.spec.rules.flatMap((r: Doc) =>
     r.to.flatMap((t: Doc) => t.operation.paths),
   )
-  for (const route of mountedConfig().routes) {
+  for (const route of mounted.routes) {
     assert.ok(
       paths.includes(`${route.match.prefix}*`),
       `${route.name} is protected on every path its prefix routes (Istio: "x*" is a prefix)`,
     )
+  }
+})
+
+test('Istio: mTLS STRICT on the Check port and only the ingress gateway identity may call it', () => {
+  const peer = kind(istio, 'PeerAuthentication')
+  assert.equal(peer.metadata.namespace, deployment.metadata.namespace)
+  selects(peer.spec.selector.matchLabels, pod.metadata.labels)
+  assert.equal(peer.spec.mtls.mode, 'STRICT')
+  // Only the metrics port may take plaintext (a Prometheus outside the mesh).
+  assert.deepEqual(Object.keys(peer.spec.portLevelMtls), [String(listenPort(mounted.listen.http))])
+  const allow = kinds(istio, 'AuthorizationPolicy').find((p) => p.spec.action === 'ALLOW')!
+  assert.equal(allow.metadata.namespace, deployment.metadata.namespace)
+  selects(allow.spec.selector.matchLabels, pod.metadata.labels)
+  const grpc = String(listenPort(mounted.listen.grpc))
+  const rulesForGrpc = allow.spec.rules.filter((r: Doc) =>
+    r.to.some((t: Doc) => t.operation.ports.includes(grpc)),
+  )
+  assert.equal(rulesForGrpc.length, 1)
+  assert.deepEqual(rulesForGrpc[0].from, [
+    {
+      source: {
+        principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'],
+      },
+    },
+  ])
+  for (const rule of allow.spec.rules.filter((r: Doc) => r.from === undefined)) {
+    const ports = rule.to.flatMap((t: Doc) => t.operation.ports)
+    assert.deepEqual(ports, [String(listenPort(mounted.listen.http))], 'open only to metrics')
+  }
+})
+
+test('the image serves the mounted config by default, and without one says what to mount', () => {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))
+  assert.ok(cmd, 'the Dockerfile has an exec-form CMD')
+  assert.deepEqual(JSON.parse(cmd[1]!), container.args)
+  const dir = mkdtempSync(join(tmpdir(), 'no-config-'))
+  try {
+    const missing = join(dir, 'config.yaml')
+    const res = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', 'serve', '--config', missing],
+      { encoding: 'utf8', timeout: 60_000 },
+    )
+    assert.equal(res.status, 1, res.stderr)
+    assert.match(res.stderr, /cannot read config \(ENOENT\); mount your config file there/)
+    assert.ok(res.stderr.includes(missing))
+    assert.ok(!res.stderr.includes('    at '), 'no stack trace')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
