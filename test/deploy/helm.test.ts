@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
 import { spawnSync } from 'node:child_process'
@@ -160,6 +162,35 @@ test(
     assert.ok(JSON.stringify(rule.spec).includes('{{ $labels.provider }}'))
   },
 )
+
+test('a values file swaps the placeholder IdP for its own provider and routes', opts, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'helm-values-'))
+  try {
+    const file = join(dir, 'values.yaml')
+    writeFileSync(
+      file,
+      [
+        'config:',
+        '  providers:',
+        '    idp: null',
+        '    keycloak:',
+        '      issuer: https://sso.internal/realms/ai',
+        '      audiences: [gateway]',
+        '      jwks: { oidc: { issuerUrl: https://sso.internal/realms/ai } }',
+        '  routes:',
+        '    - { name: chat, match: { prefix: /v1 }, providers: [keycloak] }',
+      ].join('\n'),
+    )
+    const config = configOf(kind(renderChart([], [file]), 'ConfigMap'))
+    assert.deepEqual(Object.keys(config.providers), ['keycloak'])
+    assert.deepEqual(
+      config.routes.map((r) => r.name),
+      ['chat'],
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 test('an existing ConfigMap replaces the rendered one', opts, () => {
   const { all, pod } = rendered(['existingConfigMap=my-config', 'existingConfigMapKey=prod.yaml'])

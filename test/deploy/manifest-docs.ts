@@ -95,8 +95,9 @@ export function runHelm(args: string[]): string {
 }
 
 /** `helm template` of the chart as release jwt-ext-authz in namespace jwt-ext-authz. */
-export function renderChart(set: string[] = []): Doc[] {
+export function renderChart(set: string[] = [], valueFiles: string[] = []): Doc[] {
   const args = ['template', 'jwt-ext-authz', CHART, '--namespace', 'jwt-ext-authz']
   for (const s of set) args.push('--set', s)
+  for (const f of valueFiles) args.push('--values', f)
   return yamlDocs(runHelm(args), 'helm template')
 }
