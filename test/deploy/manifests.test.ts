@@ -27,7 +27,7 @@ test('the ConfigMap ships no demo keys: a placeholder IdP over https, and the ex
     assert.ok(url, `${name} fetches its keys`)
     // RFC 2606: example.com can never be someone's IdP, so the placeholder cannot go live.
     for (const u of [url, provider.issuer]) assert.match(u, /^https:\/\/[^/]*example\.com\//)
-    assert.ok(provider.audiences.length > 0, `${name} checks the audience`)
+    assert.ok((provider.audiences ?? []).length > 0, `${name} checks the audience`)
   }
   const validatedExample = validateConfig(example)
   assert.ok(validatedExample.ok)
