@@ -192,6 +192,31 @@ test('a values file swaps the placeholder IdP for its own provider and routes', 
   }
 })
 
+test(
+  'mTLS: the TLS Secret is mounted where listen.tls reads it, and liveness leaves gRPC',
+  opts,
+  () => {
+    const spiffe = 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'
+    const { all, pod, container } = rendered([
+      'tls.existingSecret=gateway-mtls',
+      `tls.allowedSans[0]=${spiffe}`,
+    ])
+    const tls = configOf(kind(all, 'ConfigMap')).listen.tls!
+    assert.deepEqual(tls.allowedSans, [spiffe])
+    const volume = pod.spec.volumes.find((v: Doc) => v.secret?.secretName === 'gateway-mtls')
+    const mount = container.volumeMounts.find((m: Doc) => m.name === volume.name)
+    // cert-manager's key names, so its Certificate Secret mounts as it is.
+    assert.deepEqual(
+      [tls.cert, tls.key, tls.clientCa],
+      ['tls.crt', 'tls.key', 'ca.crt'].map((f) => `${mount.mountPath}/${f}`),
+    )
+    // kubelet's gRPC probe has no TLS: it would fail the handshake and restart the pod.
+    assert.equal(container.livenessProbe.grpc, undefined)
+    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'http' })
+    assert.equal(configOf(kind(rendered().all, 'ConfigMap')).listen.tls, undefined)
+  },
+)
+
 test('an existing ConfigMap replaces the rendered one', opts, () => {
   const { all, pod } = rendered(['existingConfigMap=my-config', 'existingConfigMapKey=prod.yaml'])
   assert.deepEqual(kinds(all, 'ConfigMap'), [])

@@ -51,5 +51,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if gt (int .Values.ports.httpAuthz) 0 }}
 {{- $httpAuthz = printf "0.0.0.0:%d" (int .Values.ports.httpAuthz) }}
 {{- end }}
-{{- toYaml (dict "grpc" (printf "0.0.0.0:%d" (int .Values.ports.grpc)) "http" (printf "0.0.0.0:%d" (int .Values.ports.http)) "httpAuthz" $httpAuthz) }}
+{{- $listen := dict "grpc" (printf "0.0.0.0:%d" (int .Values.ports.grpc)) "http" (printf "0.0.0.0:%d" (int .Values.ports.http)) "httpAuthz" $httpAuthz }}
+{{- with .Values.tls }}
+{{- if .existingSecret }}
+{{- $tls := dict "cert" (printf "%s/tls.crt" .mountPath) "key" (printf "%s/tls.key" .mountPath) "clientCa" (printf "%s/ca.crt" .mountPath) }}
+{{- with .allowedSans }}
+{{- $_ := set $tls "allowedSans" . }}
+{{- end }}
+{{- $_ := set $listen "tls" $tls }}
+{{- end }}
+{{- end }}
+{{- toYaml $listen }}
 {{- end }}
