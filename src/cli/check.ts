@@ -1,31 +1,20 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js'
-import { parseArgs } from 'node:util'
 import { loadAuthorizationClient } from '../proto/load.js'
 import { fromStruct } from '../proto/struct.js'
 import type { CheckRequest, CheckResponse, HeaderValueOption } from '../proto/types.js'
+import type { OptionValues } from './command.js'
+import type { CHECK } from './specs.js'
 import { UsageError } from './usage-error.js'
 
-const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key'])
+/**
+ * Header names whose values are credentials: `authorization`, `x-api-key`, `api-key`
+ * (Azure OpenAI), `x-goog-api-key`, `cookie`... The Check answer does not say which header a
+ * secret filled, so the name decides.
+ */
+const SENSITIVE = /auth|key|token|secret|cookie|credential|password|session/i
 
 /** `jwt-ext-authz check`: one real Check against a running server, printed for a human. */
-export async function runCheck(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      address: { type: 'string', default: '127.0.0.1:9001' },
-      path: { type: 'string', default: '/' },
-      method: { type: 'string', default: 'GET' },
-      host: { type: 'string', default: 'localhost:8080' },
-      scheme: { type: 'string', default: 'http' },
-      token: { type: 'string' },
-      body: { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true, default: [] },
-      'context-extension': { type: 'string', multiple: true, default: [] },
-      json: { type: 'boolean', default: false },
-      'show-secrets': { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '5000' },
-    },
-  })
+export async function runCheck(values: OptionValues<typeof CHECK.options>): Promise<number> {
   const headers: Record<string, string> = {}
   for (const h of values.header) {
     const colon = h.indexOf(':')
@@ -51,11 +40,8 @@ export async function runCheck(args: readonly string[]): Promise<number> {
     )
     return 2
   }
-  process.stdout.write(
-    values.json
-      ? `${JSON.stringify(response, null, 2)}\n`
-      : describe(response, values['show-secrets']),
-  )
+  const shown = values['show-secrets'] ? response : maskCredentials(response)
+  process.stdout.write(values.json ? `${JSON.stringify(shown, null, 2)}\n` : describe(shown))
   return response.status?.code === 0 ? 0 : 1
 }
 
@@ -133,12 +119,12 @@ function sendCheck(
   })
 }
 
-function describe(res: CheckResponse, showSecrets: boolean): string {
+function describe(res: CheckResponse): string {
   const lines: string[] = []
   if (res.status?.code === 0 || res.status === undefined || res.status === null) {
     lines.push('ALLOWED')
     for (const h of res.ok_response?.headers ?? [])
-      lines.push(`  set upstream header  ${formatHeader(h, showSecrets)}`)
+      lines.push(`  set upstream header  ${formatHeader(h)}`)
     for (const name of res.ok_response?.headers_to_remove ?? [])
       lines.push(`  remove upstream header  ${name}`)
     if (res.dynamic_metadata)
@@ -148,18 +134,41 @@ function describe(res: CheckResponse, showSecrets: boolean): string {
     lines.push(
       `DENIED  HTTP ${denied?.status?.code ?? 403}  (gRPC status ${res.status.code}, reason ${res.status.message || 'unknown'})`,
     )
-    for (const h of denied?.headers ?? []) lines.push(`  ${formatHeader(h, true)}`)
+    for (const h of denied?.headers ?? []) lines.push(`  ${formatHeader(h)}`)
     lines.push(`  body: ${denied?.body ?? ''}`)
   }
   return `${lines.join('\n')}\n`
 }
 
-/** Credentials are masked unless asked for: terminal output ends up in CI logs and tickets. */
-function formatHeader(h: HeaderValueOption, showSecrets: boolean): string {
-  const key = h.header?.key ?? ''
-  const value = h.header?.value ?? ''
-  if (showSecrets || !SENSITIVE.has(key)) return `${key}: ${value}`
+function formatHeader(h: HeaderValueOption): string {
+  return `${h.header?.key ?? ''}: ${h.header?.value ?? ''}`
+}
+
+/**
+ * The response with the credentials an allow injects upstream masked: terminal output ends
+ * up in CI logs and tickets. Keeps the scheme and four characters so a wrong key is spotted.
+ */
+export function maskCredentials(res: CheckResponse): CheckResponse {
+  const headers = res.ok_response?.headers
+  if (headers === undefined) return res
+  return {
+    ...res,
+    ok_response: {
+      ...res.ok_response,
+      headers: headers.map((h) => (SENSITIVE.test(h.header?.key ?? '') ? maskHeader(h) : h)),
+    },
+  }
+}
+
+/** A value in `raw_value` (bytes) is masked the same way, so JSON never carries it. */
+function maskHeader(h: HeaderValueOption): HeaderValueOption {
+  const raw = h.header?.raw_value
+  const value = h.header?.value || (raw ? Buffer.from(raw).toString('latin1') : '')
+  return { ...h, header: { key: h.header?.key ?? '', value: maskValue(value) } }
+}
+
+function maskValue(value: string): string {
   const space = value.indexOf(' ')
   const scheme = space > 0 && space < 10 ? value.slice(0, space + 1) : ''
-  return `${key}: ${scheme}${value.slice(scheme.length, scheme.length + 4)}… (${value.length - scheme.length} chars; --show-secrets to print)`
+  return `${scheme}${value.slice(scheme.length, scheme.length + 4)}… (${value.length - scheme.length} chars; --show-secrets to print)`
 }

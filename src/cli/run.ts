@@ -1,96 +1,138 @@
-import { parseArgs } from 'node:util'
-import { runCheck } from './check.js'
-import { runKeys } from './keys.js'
-import { runToken } from './token.js'
-import { serve } from './serve.js'
-import { validate } from './validate.js'
-import { UsageError } from './usage-error.js'
+import cluster from 'node:cluster'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { packageRoot } from '../lib/package-root.js'
+import {
+  commandUsage,
+  parseCommand,
+  type CommandSpec,
+  type OptionSpecs,
+  type OptionValues,
+} from './command.js'
+import { serveOptions } from './serve-args.js'
+import { CHECK, KEYS, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from './specs.js'
+import { CommandFailed, UsageError } from './usage-error.js'
 
-const USAGE = `usage: jwt-ext-authz <command> [options]
-
-  serve     [--config FILE] [--grpc HOST:PORT] [--http HOST:PORT] [--http-authz HOST:PORT]
-            [--log-level LEVEL] [--workers N]
-            Serve Check over gRPC and HTTP (default config: the bundled examples/llm-gateway.yaml);
-            N processes share the ports, /metrics sums them. --http-authz '' turns HTTP off.
-  validate  --config FILE
-            Check a config; exit 1 listing every error with its path.
-  check     [--address HOST:PORT] --path PATH [--method M] [--host H] [--token JWT] [--body TEXT]
-            [--header 'name: value']... [--context-extension key=value]... [--json] [--show-secrets]
-            Send one real Check to a running server and print the decision.
-            Exit 0 allowed, 1 denied, 2 error.
-  keys      generate --alg RS256|ES256|EdDSA|HS256 [--kid K] [--out DIR]
-            Write DIR/private.jwk.json (signing key) and DIR/jwks.json (for jwks.local.file).
-  token     --key private.jwk.json | --secret RAW  [--iss I] [--sub S] [--aud A]... [--ttl 1h]
-            [--claim name=value]... [--kid K]
-            Print a signed JWT. Dotted claim names nest (llms.openai=x); name[]=x appends to a
-            list. No --ttl: no exp (like the seed tokens).
-`
-
-/** Dispatches `argv` (without node and script) to a command; resolves to the exit code. */
-export async function run(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv
-  try {
-    switch (command) {
-      case 'serve':
-        return await serve(serveOptions(rest))
-      case 'validate':
-        return validate(requireConfig(rest))
-      case 'check':
-        return await runCheck(rest)
-      case 'keys':
-        return await runKeys(rest)
-      case 'token':
-        return await runToken(rest)
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE)
-        return command === undefined ? 2 : 0
-      default:
-        process.stderr.write(`unknown command: ${command}\n${USAGE}`)
-        return 2
-    }
-  } catch (err) {
-    if (
-      err instanceof TypeError &&
-      'code' in err &&
-      String(err.code).startsWith('ERR_PARSE_ARGS')
-    ) {
-      process.stderr.write(`${err.message}\n${USAGE}`)
-      return 2
-    }
-    throw err
-  }
+interface Command {
+  readonly spec: CommandSpec
+  /** Parses `args` (or prints --help) and runs; resolves to the exit code. */
+  run(args: readonly string[]): Promise<number>
 }
 
-function serveOptions(args: readonly string[]) {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      grpc: { type: 'string' },
-      http: { type: 'string' },
-      'http-authz': { type: 'string' },
-      'log-level': { type: 'string' },
-      workers: { type: 'string', default: '1' },
-    },
-  })
-  const workers = Number(values.workers)
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
-    throw new UsageError('--workers takes a whole number from 1 to 64')
+/**
+ * A command whose code is imported only once its arguments parsed: `--help` and usage errors
+ * answer without loading gRPC, jose or pino.
+ */
+function command<O extends OptionSpecs>(
+  spec: CommandSpec<O>,
+  load: () => Promise<(values: OptionValues<O>) => number | Promise<number>>,
+): Command {
   return {
-    config: values.config,
-    grpc: values.grpc,
-    http: values.http,
-    httpAuthz: values['http-authz'],
-    logLevel: values['log-level'],
-    workers,
+    spec,
+    run: async (args) => {
+      const values = parseCommand(spec, args)
+      return values === undefined ? 0 : (await load())(values)
+    },
   }
 }
 
-function requireConfig(args: readonly string[]): string {
-  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } } })
-  if (values.config === undefined) throw new UsageError('--config FILE is required')
-  return values.config
+const COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ['serve', command(SERVE, async () => runServe)],
+  ['validate', command(VALIDATE, async () => (await import('./validate.js')).runValidate)],
+  ['check', command(CHECK, async () => (await import('./check.js')).runCheck)],
+  ['keys', { spec: KEYS, run: runKeys }],
+  ['token', command(TOKEN, async () => (await import('./token.js')).runToken)],
+  ['schema', command(SCHEMA, async () => (await import('./schema.js')).runSchema)],
+])
+
+const KEYS_GENERATE_COMMAND = command(
+  KEYS_GENERATE,
+  async () => (await import('./keys.js')).runKeysGenerate,
+)
+
+async function runServe(values: OptionValues<typeof SERVE.options>): Promise<number> {
+  const options = serveOptions(values)
+  const { serve } = await import('./serve.js')
+  try {
+    return await serve(options)
+  } finally {
+    // A worker that could not start would otherwise live on, held by the IPC channel.
+    if (cluster.isWorker && process.connected) process.disconnect()
+  }
+}
+
+/** `keys` has subcommands (only `generate` today); `keys --help` lists them. */
+async function runKeys(args: readonly string[]): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub === 'generate') return KEYS_GENERATE_COMMAND.run(rest)
+  if (sub === undefined) throw new UsageError('a subcommand is needed: generate', KEYS)
+  if (sub.startsWith('-')) return parseCommand(KEYS, [sub]) === undefined ? 0 : 2
+  throw new UsageError(`unknown keys subcommand: ${sub}`, KEYS)
+}
+
+function usage(): string {
+  const rows = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(10)}${c.spec.summary}`)
+  return `usage: jwt-ext-authz <command> [options]
+
+${rows.join('\n')}
+  version   Print the version (also --version).
+
+Run 'jwt-ext-authz <command> --help' for a command's options.
+`
+}
+
+/** The version in package.json, read at run time so a build never carries a stale one. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
+
+/**
+ * Dispatches `argv` (without node and script) to a command; resolves to the exit code.
+ * Mistakes on the command line and failures outside the code (a port in use) print one line
+ * and exit 2 or the failure's code; only a defect in the code reaches main.ts with its stack.
+ */
+export async function run(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv
+  switch (name) {
+    case undefined:
+      process.stderr.write(usage())
+      return 2
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage())
+      return 0
+    case 'version':
+    case '--version':
+      process.stdout.write(`jwt-ext-authz ${packageVersion()}\n`)
+      return 0
+  }
+  const found = COMMANDS.get(name)
+  if (found === undefined) {
+    process.stderr.write(`jwt-ext-authz: unknown command ${name}\n\n${usage()}`)
+    return 2
+  }
+  try {
+    return await found.run(rest)
+  } catch (err) {
+    return reportFailure(err, name, found.spec)
+  }
+}
+
+function reportFailure(err: unknown, name: string, spec: CommandSpec): number {
+  if (err instanceof UsageError) {
+    const about = err.command ?? spec
+    process.stderr.write(
+      `jwt-ext-authz ${about.name}: ${err.message}\n${commandUsage(about)}Run 'jwt-ext-authz ${about.name} --help' for the options.\n`,
+    )
+    return 2
+  }
+  if (err instanceof CommandFailed) {
+    process.stderr.write(`jwt-ext-authz ${name}: ${err.message}\n`)
+    return err.exitCode
+  }
+  throw err
 }

@@ -5,6 +5,7 @@ import { loadConfigFile } from '../config/load.js'
 import { validateConfig } from '../config/validate.js'
 import { hostOf, splitHostPort } from '../lib/address.js'
 import { startOpsServer } from '../ops/http.js'
+import { ListenerGroup } from './listeners.js'
 import type { ServeOptions } from './serve.js'
 
 /** What a worker tells the primary (over cluster IPC). */
@@ -37,12 +38,33 @@ export async function servePrimary(
     readiness.delete(worker.id)
     if (!draining) fork()
   })
-  const { grpcPort, httpAuthzPort } = await firstListening(readiness)
+  const stopAll = async (signal: NodeJS.Signals): Promise<void> => {
+    draining = true
+    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
+  }
+  const first = await firstListening(readiness)
+  if ('exitCode' in first) {
+    // The worker said why (a port in use, ...): stop the others rather than fork forever.
+    await stopAll('SIGTERM')
+    return first.exitCode === 0 ? 1 : first.exitCode
+  }
+  const { grpcPort, httpAuthzPort } = first
   const http = splitHostPort(listen.http)
-  const ops = await startOpsServer(http.host, http.port, {
-    registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
-    notReadyReason: () => clusterNotReady(draining, workers, readiness),
-  })
+  let ops: { port: number; close(): Promise<void> }
+  try {
+    ops = await new ListenerGroup().bind('--http', listen.http, () =>
+      startOpsServer(http.host, http.port, {
+        registry: {
+          metrics: () => aggregator.clusterMetrics(),
+          contentType: aggregator.contentType,
+        },
+        notReadyReason: () => clusterNotReady(draining, workers, readiness),
+      }),
+    )
+  } catch (err) {
+    await stopAll('SIGTERM')
+    throw err
+  }
   process.on('SIGHUP', () => forward('SIGHUP'))
   process.stdout.write(
     `jwt-ext-authz: Check on ${hostOf(listen.grpc)}:${grpcPort} (gRPC)${httpAuthzPort === null ? '' : `, on ${hostOf(listen.httpAuthz)}:${httpAuthzPort} (HTTP)`}, ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`,
@@ -51,8 +73,7 @@ export async function servePrimary(
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
-  draining = true
-  await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
+  await stopAll(signal)
   await ops.close()
   return 0
 }
@@ -75,18 +96,19 @@ function readListen(
   }
 }
 
-/** Resolves with the ports once a worker is listening; tracks readiness reports. */
+/**
+ * Resolves with the ports once a worker is listening, or with the exit code of a worker that
+ * exited before any did (it could not start); tracks readiness reports.
+ */
 function firstListening(
   readiness: Map<number, string | null>,
-): Promise<{ grpcPort: number; httpAuthzPort: number | null }> {
-  return new Promise((resolve, reject) => {
+): Promise<{ grpcPort: number; httpAuthzPort: number | null } | { exitCode: number }> {
+  return new Promise((resolve) => {
     cluster.on('message', (worker, message: WorkerReport) => {
       if (message?.jwtExtAuthz === 'listening') resolve(message)
       if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
     })
-    cluster.once('exit', (_w, code) =>
-      reject(new Error(`a worker exited (${code}) before listening`)),
-    )
+    cluster.once('exit', (_w, code) => resolve({ exitCode: code ?? 1 }))
   })
 }
 

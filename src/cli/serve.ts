@@ -19,6 +19,7 @@ import { ConfigReloader } from '../ops/reload.js'
 import { secretExposure, type CheckListener } from '../tls/exposure.js'
 import { TlsMaterialError, tlsFiles } from '../tls/material.js'
 import { ServerTls } from '../tls/server-tls.js'
+import { ListenerGroup, routeGrpcLogs } from './listeners.js'
 import { servePrimary, type WorkerReport } from './serve-cluster.js'
 
 export interface ServeOptions {
@@ -47,6 +48,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     return servePrimary({ ...options, config: options.config ?? bundledExampleConfig() }, workers)
   }
   const log = createLogger((options.logLevel ?? 'info') as 'info')
+  routeGrpcLogs(log)
   const metrics = createMetrics()
   const pool = new KeySourcePool()
   const configFile = options.config ?? bundledExampleConfig()
@@ -65,29 +67,32 @@ export async function serve(options: ServeOptions): Promise<number> {
   applySettings(log, engine, options)
   metrics.observeKeySources(() => holder.current().keySources)
   const state = { draining: false }
-  const check = await startCheckServer(
-    options.grpc ?? engine.listen.grpc,
-    { holder, metrics, log },
-    false,
-    tls,
+  const bound = new ListenerGroup()
+  const grpcAddress = options.grpc ?? engine.listen.grpc
+  const check = await bound.bind('--grpc', grpcAddress, () =>
+    startCheckServer(grpcAddress, { holder, metrics, log }, false, tls),
   )
   const httpAuthzAddress = options.httpAuthz ?? engine.listen.httpAuthz
   const httpAuthz =
     httpAuthzAddress === ''
       ? undefined
-      : await startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log }, tls)
-  const listeners: CheckListener[] = [{ name: 'grpc', address: options.grpc ?? engine.listen.grpc }]
+      : await bound.bind('--http-authz', httpAuthzAddress, () =>
+          startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log }, tls),
+        )
+  const listeners: CheckListener[] = [{ name: 'grpc', address: grpcAddress }]
   if (httpAuthz) listeners.push({ name: 'httpAuthz', address: httpAuthzAddress })
   warnIfKeysExposed(log, engine, listeners, tls)
   const readiness = (): string | undefined =>
     state.draining ? 'draining' : notReadyReason(holder.current())
-  const http = splitHostPort(options.http ?? engine.listen.http)
+  const httpAddress = options.http ?? engine.listen.http
   const ops = cluster.isWorker
     ? reportToPrimary(metrics, check.port, httpAuthz?.port, readiness)
-    : await startOpsServer(http.host, http.port, {
-        registry: metrics.registry,
-        notReadyReason: readiness,
-      })
+    : await bound.bind('--http', httpAddress, () =>
+        startOpsServer(splitHostPort(httpAddress).host, splitHostPort(httpAddress).port, {
+          registry: metrics.registry,
+          notReadyReason: readiness,
+        }),
+      )
   // Keys first, then one warm run of the Check path, then SERVING: Envoy's health check
   // sends no Check our way before its first real one is fast.
   void firstFetches(engine)
@@ -125,7 +130,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   )
   if (cluster.isPrimary)
     process.stdout.write(
-      `jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC)${httpAuthz ? `, on ${hostOf(httpAuthzAddress)}:${httpAuthz.port} (HTTP)` : ''}, ops on ${http.host}:${ops.port} (HTTP)\n`,
+      `jwt-ext-authz: Check on ${hostOf(options.grpc ?? engine.listen.grpc)}:${check.port} (gRPC)${httpAuthz ? `, on ${hostOf(httpAuthzAddress)}:${httpAuthz.port} (HTTP)` : ''}, ops on ${hostOf(httpAddress)}:${ops.port} (HTTP)\n`,
     )
   const signal = await nextStopSignal()
   process.off('SIGHUP', onHangup)

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { importJWK, SignJWT, type JWK } from 'jose'
 import { parseDuration } from '../config/duration.js'
 import { claimsFromArgs } from './claim-args.js'
+import type { OptionValues } from './command.js'
+import type { TOKEN } from './specs.js'
 import { UsageError } from './usage-error.js'
 
 /**
@@ -10,22 +11,9 @@ import { UsageError } from './usage-error.js'
  * `--key private.jwk.json` (from `keys generate`) or `--secret RAW` (HS256 with a raw shared
  * secret, as llm-d's DEV_SECRET). Without `--ttl` the token has no exp, like the seed tokens.
  */
-export async function runToken(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      key: { type: 'string' },
-      secret: { type: 'string' },
-      kid: { type: 'string' },
-      iss: { type: 'string' },
-      sub: { type: 'string' },
-      aud: { type: 'string', multiple: true, default: [] },
-      ttl: { type: 'string' },
-      claim: { type: 'string', multiple: true, default: [] },
-    },
-  })
+export async function runToken(values: OptionValues<typeof TOKEN.options>): Promise<number> {
   if ((values.key === undefined) === (values.secret === undefined)) {
-    throw new UsageError('token needs exactly one of --key FILE or --secret RAW')
+    throw new UsageError('needs exactly one of --key FILE or --secret RAW')
   }
   const { key, alg, kid } = await signingKey(values.key, values.secret, values.kid)
   const payload: Record<string, unknown> = {}
@@ -38,7 +26,7 @@ export async function runToken(args: readonly string[]): Promise<number> {
   )
   if (values.ttl !== undefined) {
     const now = Math.floor(Date.now() / 1000)
-    jwt.setIssuedAt(now).setExpirationTime(now + parseDuration(values.ttl) / 1000)
+    jwt.setIssuedAt(now).setExpirationTime(now + ttlSeconds(values.ttl))
   }
   process.stdout.write(`${await jwt.sign(key)}\n`)
   return 0
@@ -51,9 +39,29 @@ async function signingKey(
 ) {
   if (secret !== undefined)
     return { key: new TextEncoder().encode(secret), alg: 'HS256', kid: kidArg }
-  const jwk = JSON.parse(readFileSync(file!, 'utf8')) as JWK
+  const jwk = readJwk(file!)
   if (typeof jwk.alg !== 'string')
     throw new UsageError(`${file}: the JWK has no alg (use keys generate)`)
   if (jwk.kty !== 'oct' && jwk.d === undefined) throw new UsageError(`${file}: not a private key`)
   return { key: await importJWK(jwk, jwk.alg), alg: jwk.alg, kid: kidArg ?? jwk.kid }
+}
+
+function ttlSeconds(ttl: string): number {
+  if (!/^[0-9]+(ms|s|m|h)$/.test(ttl))
+    throw new UsageError(`--ttl takes 30s, 10m, 1h..., got ${ttl}`)
+  return Math.floor(parseDuration(ttl) / 1000)
+}
+
+function readJwk(file: string): JWK {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--key ${file}: cannot read (${(err as NodeJS.ErrnoException).code})`)
+  }
+  try {
+    return JSON.parse(text) as JWK
+  } catch {
+    throw new UsageError(`--key ${file}: not JSON (expected a JWK from keys generate)`)
+  }
 }

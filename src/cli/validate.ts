@@ -1,5 +1,11 @@
 import { ConfigInvalidError } from '../config/config-error.js'
 import { loadEngine } from '../engine/load.js'
+import type { OptionValues } from './command.js'
+import type { VALIDATE } from './specs.js'
+
+export function runValidate(values: OptionValues<typeof VALIDATE.options>): number {
+  return validate(values.config)
+}
 
 /** Loads, validates and compiles a config exactly as `serve` would; prints what is wrong. */
 export function validate(configFile: string): number {

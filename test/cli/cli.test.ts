@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import type { CheckResponse } from '../../src/proto/types.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 
@@ -72,6 +73,15 @@ test('serve runs the example config and check prints allow and deny decisions ag
   assert.match(allowed.stdout, /authorization: Bearer sk-c… \(15 chars; --show-secrets to print\)/)
   assert.ok(!allowed.stdout.includes('sk-cli-test-key'), 'the key is masked by default')
   assert.match(allowed.stdout, /x-user-id: alice/)
+
+  const json = checkOpenai('--token', ALICE_TOKEN, '--json')
+  assert.equal(json.status, 0, json.stderr)
+  assert.ok(!json.stdout.includes('sk-cli-test-key'), '--json masks the injected key too')
+  const printed = JSON.parse(json.stdout) as CheckResponse
+  const injected = printed.ok_response?.headers?.find((h) => h.header?.key === 'authorization')
+  assert.equal(injected?.header?.value, 'Bearer sk-c… (15 chars; --show-secrets to print)')
+  const shown = checkOpenai('--token', ALICE_TOKEN, '--json', '--show-secrets')
+  assert.match(shown.stdout, /"value": "Bearer sk-cli-test-key"/)
 
   const denied = checkOpenai('--token', BOB_TOKEN)
   assert.equal(denied.status, 1)
