@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { joinPath, type ConfigError } from './config-error.js'
+import { nearestKey } from './nearest-key.js'
 import { Duration } from './schema.js'
 
 /** Structural errors of `value` against `schema`, one per key, in the user's path notation. */
@@ -34,9 +35,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null
 }
 
+type SchemaNode = TSchema & {
+  anyOf?: TSchema[]
+  pattern?: string
+  properties?: Record<string, TSchema>
+  patternProperties?: Record<string, TSchema>
+}
+
 function describe(error: ValueError): string {
-  const schema = error.schema as TSchema & { anyOf?: TSchema[]; pattern?: string }
-  if (error.message === 'Unexpected property') return 'unknown key'
+  const schema = error.schema as SchemaNode
+  if (error.message === 'Unexpected property') return unknownKey(error.path, schema)
   if (error.message === 'Expected required property') return 'required'
   if (schema.pattern === Duration.pattern) return 'expected a duration like 500ms, 30s, 10m, 24h'
   if (schema.pattern?.startsWith('^https?://')) return 'expected an http:// or https:// URL'
@@ -48,6 +56,28 @@ function describe(error: ValueError): string {
     return `expected ${schema.anyOf.map((s) => String(s.type)).join(' or ')}`
   }
   return error.message.charAt(0).toLowerCase() + error.message.slice(1)
+}
+
+/**
+ * An unexpected key in an object says which key was probably meant (or lists the keys when
+ * there are few); in a map whose names follow a pattern (secrets, providers, header names),
+ * it says the name is not allowed.
+ */
+function unknownKey(pointer: string, parent: SchemaNode): string {
+  const typed = pointer
+    .slice(pointer.lastIndexOf('/') + 1)
+    .replace(/~1/g, '/')
+    .replace(/~0/g, '~')
+  if (parent.patternProperties !== undefined) {
+    const [pattern] = Object.keys(parent.patternProperties)
+    return `not an allowed name (expected ${pattern})`
+  }
+  const known = Object.keys(parent.properties ?? {})
+  const near = nearestKey(typed, known)
+  if (near !== undefined) return `unknown key; did you mean ${near}?`
+  return known.length > 0 && known.length <= 12
+    ? `unknown key (expected one of ${known.join(', ')})`
+    : 'unknown key'
 }
 
 /** Fills schema defaults into a copy, so the caller's data is never mutated. */

@@ -176,9 +176,8 @@ const Upstream = Type.Object(
     headers: Type.Record(
       Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
       UpstreamHeader,
-      {
-        default: {},
-      },
+      // additionalProperties: a Record checks only the names matching its key pattern.
+      { ...strict, default: {} },
     ),
     removeHeaders: Type.Array(NonEmpty, { default: [] }),
     /** Keep the caller's token header on the upstream request (default: removed). */
@@ -288,9 +287,11 @@ export const ConfigSchema = Type.Object(
     log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),
     secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
+      ...strict,
       default: {},
     }),
     providers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Provider, {
+      ...strict,
       default: {},
     }),
     routes: Type.Array(Route, { minItems: 1 }),

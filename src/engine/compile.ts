@@ -175,7 +175,9 @@ function compileRoute(
     return p === undefined ? [] : [p]
   })
   const tokenSources = mergeTokenSources(accepted.map((p) => p.tokenSources))
-  const match = attemptOrThrow(joinPath(path, 'match'), () => compileRouteMatcher(route.match))
+  // Only a regex can fail to compile: point at it, the deepest key.
+  const regexPath = joinPath(joinPath(path, 'match'), 'regex')
+  const match = attemptOrThrow(regexPath, () => compileRouteMatcher(route.match))
   if (route.allowAnonymous && route.rbac !== undefined) {
     throw new ConfigInvalidError([
       {

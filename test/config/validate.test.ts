@@ -64,7 +64,7 @@ test('a bad matcher names the full path and the allowed values', () => {
 
 test('unknown keys are errors, not silently dropped', () => {
   const errors = errorsOf(withRoute('    upstreams: {}\n'))
-  assert.deepEqual(errors, ['routes[0].upstreams: unknown key'])
+  assert.deepEqual(errors, ['routes[0].upstreams: unknown key; did you mean upstream?'])
 })
 
 test('a claim name with a dot is shown quoted in the path', () => {

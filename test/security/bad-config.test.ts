@@ -48,13 +48,13 @@ const table: [string, string, string, RegExp][] = [
   [
     'invalid regex',
     `${provider(KEY)}${ROUTE}    match: { regex: "/(unclosed" }\n`,
-    'routes[0].match',
+    'routes[0].match.regex',
     /Invalid regular expression/,
   ],
   [
     'unsafe regex',
     `${provider(KEY)}${ROUTE}    match: { regex: "/(a+)+b" }\n`,
-    'routes[0].match',
+    'routes[0].match.regex',
     /backtrack catastrophically/,
   ],
   [
