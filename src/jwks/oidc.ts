@@ -11,7 +11,7 @@ export async function discoverJwksUri(
   expectedIssuer: string,
   timeoutMs: number,
 ): Promise<string> {
-  const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`
+  const url = discoveryUrl(issuerUrl)
   const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown } | null
   if (doc?.issuer !== expectedIssuer) {
     throw new FetchFailed(
@@ -33,7 +33,23 @@ export function oidcLocator(
 ): () => Promise<string> {
   let found: string | undefined
   return async () => {
-    found ??= await discoverJwksUri(issuerUrl, expectedIssuer, timeoutMs)
+    found ??= await discoverJwksUri(issuerUrl, expectedIssuer, timeoutMs).catch((err: unknown) => {
+      throw new DiscoveryFailed(err, discoveryUrl(issuerUrl))
+    })
     return found
+  }
+}
+
+function discoveryUrl(issuerUrl: string): string {
+  return `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`
+}
+
+/** A failed discovery: the cause's message, and the document's URL for the log line. */
+export class DiscoveryFailed extends FetchFailed {
+  readonly url: string
+
+  constructor(cause: unknown, url: string) {
+    super(cause instanceof Error ? cause.message : 'discovery failed')
+    this.url = url
   }
 }

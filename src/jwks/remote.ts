@@ -1,5 +1,6 @@
 import { buildKeySet, type KeySet } from './key-set.js'
 import type { KeySource, KeySourceStatus } from './key-source.js'
+import { urlForLog } from '../lib/url-for-log.js'
 import { fetchJson } from './fetch-json.js'
 import type { FetchTimingMs } from './remote-options.js'
 
@@ -39,6 +40,8 @@ export class RemoteKeySource implements KeySource {
   #failures = 0
   #settled = false
   #lastError: string | undefined
+  /** The JWKS URL last located (OIDC finds it by discovery), for log lines. */
+  #url: string | undefined
   #timer: NodeJS.Timeout | undefined
   #closed = false
   /** Settles when the first fetch has finished, well or not. */
@@ -99,6 +102,7 @@ export class RemoteKeySource implements KeySource {
 
   async #fetchKeys(): Promise<KeySet> {
     const url = await this.#deps.locate()
+    this.#url = url
     const jwks = await fetchJson(url, this.#deps.timing.timeoutMs)
     const keys = (jwks as { keys?: unknown } | null)?.keys
     if (Array.isArray(keys) && keys.length > MAX_KEYS) {
@@ -119,12 +123,23 @@ export class RemoteKeySource implements KeySource {
     this.#deps.onFetch?.('success')
   }
 
-  /** Keeps the last good keys (stale-if-error); the next try backs off. */
+  /**
+   * Keeps the last good keys (stale-if-error); the next try backs off. The log line says
+   * which keys are left and names the URL that failed (a discovery error carries its own).
+   */
   #failed(err: unknown): void {
     this.#failures++
     this.#lastError = err instanceof Error ? err.message : 'fetch failed'
     this.#deps.onFetch?.('error')
-    this.#warn('jwks fetch failed; keeping the last good keys', {
+    const url = (err as { url?: unknown } | undefined)?.url ?? this.#url
+    const left =
+      this.#set === undefined
+        ? 'no keys yet'
+        : this.current() === undefined
+          ? 'the last keys are past maxStale and no longer used'
+          : 'keeping the last good keys'
+    this.#warn(`jwks fetch failed; ${left}`, {
+      ...(typeof url === 'string' ? { url: urlForLog(url) } : {}),
       error: this.#lastError,
       failures: this.#failures,
     })
