@@ -17,6 +17,8 @@ export interface ReloadDeps {
   readonly metrics: Metrics
 }
 
+const LISTEN_KEYS = ['grpc', 'http', 'httpAuthz'] as const
+
 /** Editors and Kubernetes write a file in several steps: one reload for the burst. */
 const DEBOUNCE_MS = 150
 
@@ -28,11 +30,14 @@ const DEBOUNCE_MS = 150
  */
 export class ConfigReloader {
   readonly #deps: ReloadDeps
+  /** `listen` as bound at start: reloads never rebind, so that is what a change is against. */
+  readonly #bound: Engine['listen']
   #watchers: FSWatcher[] = []
   #timer: NodeJS.Timeout | undefined
 
   constructor(deps: ReloadDeps) {
     this.#deps = deps
+    this.#bound = deps.holder.current().listen
     this.#watch(deps.holder.current())
   }
 
@@ -56,8 +61,10 @@ export class ConfigReloader {
       { trigger, routes: next.routes.length, providers: next.providers.size },
       'config reloaded',
     )
-    if (next.listen.grpc !== previous.listen.grpc || next.listen.http !== previous.listen.http) {
-      log.warn('listen addresses changed: they take effect on restart')
+    const changed = LISTEN_KEYS.filter((key) => next.listen[key] !== this.#bound[key])
+    if (changed.length > 0) {
+      const keys = changed.map((key) => `listen.${key}`)
+      log.warn({ keys }, 'listen addresses differ from those bound at start: restart to use them')
     }
     this.#deps.swapped?.(previous, next)
     this.#watch(next)
