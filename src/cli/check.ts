@@ -15,6 +15,9 @@ const SENSITIVE = /auth|key|token|secret|cookie|credential|password|session/i
 
 /** `jwt-ext-authz check`: one real Check against a running server, printed for a human. */
 export async function runCheck(values: OptionValues<typeof CHECK.options>): Promise<number> {
+  const timeoutMs = Number(values.timeout)
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`)
   const headers: Record<string, string> = {}
   for (const h of values.header) {
     const colon = h.indexOf(':')
@@ -33,7 +36,7 @@ export async function runCheck(values: OptionValues<typeof CHECK.options>): Prom
   })
   let response: CheckResponse
   try {
-    response = await sendCheck(values.address, request, Number(values.timeout))
+    response = await sendCheck(values.address, request, timeoutMs)
   } catch (err) {
     process.stderr.write(
       `check failed: ${(err as ServiceError).details || (err as Error).message}\n`,

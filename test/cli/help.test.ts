@@ -76,6 +76,7 @@ const MISTAKES: readonly { args: string[]; says: RegExp; usage: string }[] = [
   { args: ['serve', 'extra'], says: /Unexpected argument 'extra'/, usage: 'serve' },
   { args: ['validate'], says: /--config FILE is required/, usage: 'validate' },
   { args: ['check', '--header', 'no-colon'], says: /'name: value'/, usage: 'check' },
+  { args: ['check', '--timeout', '5s'], says: /--timeout takes milliseconds/, usage: 'check' },
   { args: ['keys'], says: /a subcommand is needed: generate/, usage: 'keys' },
   { args: ['keys', 'rotate'], says: /unknown keys subcommand: rotate/, usage: 'keys' },
   {
