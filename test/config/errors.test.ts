@@ -60,9 +60,9 @@ test('a mistyped key suggests the nearest valid one at its own path', () => {
 
 test('a key nothing resembles lists the keys of that object instead', () => {
   const errors = errorsOf(
-    `listen: { port: 9001 }\nroutes:\n  - name: r\n    allowAnonymous: true\n`,
+    `tokenCache: { size: 10 }\nroutes:\n  - name: r\n    allowAnonymous: true\n`,
   )
-  assert.deepEqual(errors, ['listen.port: unknown key (expected one of grpc, http, httpAuthz)'])
+  assert.deepEqual(errors, ['tokenCache.size: unknown key (expected one of maxEntries, maxAge)'])
 })
 
 test('a secret, provider or header name outside its pattern is refused, not ignored', () => {

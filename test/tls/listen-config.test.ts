@@ -45,7 +45,7 @@ test('allowedSans without clientCa is refused: no client certificate would be as
 test('listen.tls needs cert and key, rejects unknown keys and an empty SAN list', () => {
   assert.deepEqual(errors(withListen(`  tls: { cert: a }`)), ['listen.tls.key: required'])
   assert.deepEqual(errors(withListen(`  tls: { cert: a, key: b, caFile: c }`)), [
-    'listen.tls.caFile: unknown key',
+    'listen.tls.caFile: unknown key (expected one of cert, key, clientCa, allowedSans)',
   ])
   assert.deepEqual(
     errors(withListen(`  tls: { cert: a, key: b, clientCa: c, allowedSans: [] }`)).map(
