@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Ajv } from 'ajv'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { configJsonSchema, configJsonSchemaText } from '../../src/config/json-schema.js'
 import { parseConfigText } from '../../src/config/load.js'
 import { validateConfig } from '../../src/config/validate.js'
 
 const PUBLISHED = 'schema/config.schema.json'
+const HELM_VALUES = 'deploy/helm/jwt-ext-authz/values.yaml'
 const HEADER = '# yaml-language-server: $schema=../schema/config.schema.json\n'
 
 /** A real JSON Schema validator, strict: an unknown keyword in our output is an error too. */
@@ -20,13 +21,17 @@ function schemaErrors(data: unknown): string[] {
     : (validateSchema.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
 }
 
-/** Configs embedded in Kubernetes ConfigMaps under deploy/: each `*.yaml` data entry. */
+/**
+ * Configs shipped under deploy/: each `*.yaml` data entry of a ConfigMap manifest, and the
+ * Helm chart's `config` value (the chart adds `listen` from its ports).
+ */
 function deployedConfigs(): { name: string; text: string }[] {
   const found: { name: string; text: string }[] = []
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name)
-      if (entry.isDirectory()) walk(path)
+      // Helm templates are not YAML until rendered; the chart's values are checked below.
+      if (entry.isDirectory()) entry.name !== 'templates' && walk(path)
       else if (/\.ya?ml$/.test(entry.name)) {
         const text = readFileSync(path, 'utf8')
         if (!/^kind: ConfigMap$/m.test(text)) continue
@@ -39,6 +44,10 @@ function deployedConfigs(): { name: string; text: string }[] {
     }
   }
   walk('deploy')
+  if (existsSync(HELM_VALUES)) {
+    const values = parse(readFileSync(HELM_VALUES, 'utf8')) as { config?: unknown }
+    found.push({ name: `${HELM_VALUES} config`, text: stringify(values.config) })
+  }
   return found
 }
 
@@ -65,9 +74,9 @@ test('every example validates against the JSON Schema and starts with the editor
   }
 })
 
-test('the configs embedded in deploy/ ConfigMaps validate against the JSON Schema', () => {
+test('the configs shipped in deploy/ (ConfigMaps, Helm values) validate against the JSON Schema', () => {
   const configs = deployedConfigs()
-  assert.ok(configs.length >= 1, 'deploy/kubernetes/configmap.yaml holds a config')
+  assert.ok(configs.length >= 2, 'deploy/kubernetes/configmap.yaml and the Helm values')
   for (const { name, text } of configs) assert.deepEqual(schemaErrors(parse(text)), [], name)
 })
 
