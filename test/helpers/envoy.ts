@@ -92,6 +92,9 @@ export async function startEnvoy(yaml: string, label = 'envoy'): Promise<Running
       'warn',
       '--drain-time-s',
       '0',
+      // Access log lines otherwise reach stdout up to 10 s late (Envoy's default flush).
+      '--file-flush-interval-msec',
+      '20',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
