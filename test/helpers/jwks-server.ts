@@ -29,6 +29,20 @@ export class JwksServer {
     return `${this.url}/jwks.json`
   }
 
+  /** Answers every held ('hang') JWKS request with the keys, and serves them from now on. */
+  release(): void {
+    this.behaviour = 'ok'
+    for (const res of this.#hung.splice(0))
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: this.keys }))
+  }
+
+  /** JWKS requests held unanswered right now ('hang'). */
+  get held(): number {
+    return this.#hung.length
+  }
+
   async close(): Promise<void> {
     for (const res of this.#hung.splice(0)) res.destroy()
     this.#server.closeAllConnections()

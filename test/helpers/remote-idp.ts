@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { parse, stringify } from 'yaml'
+import { JwksServer } from './jwks-server.js'
+
+/** An identity provider on loopback: a real JWKS server and the private key that signs. */
+export interface RemoteIdp {
+  readonly server: JwksServer
+  readonly issuer: string
+  /** An RS256 token of this issuer for `sub`, signed with the key the JWKS serves. */
+  token(sub: string): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startRemoteIdp(issuer = 'https://idp.test'): Promise<RemoteIdp> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const server = await new JwksServer().start()
+  server.keys = [{ ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' }]
+  return {
+    server,
+    issuer,
+    token: (sub) => sign(privateKey, issuer, sub),
+    close: () => server.close(),
+  }
+}
+
+function sign(key: CryptoKey, issuer: string, sub: string): Promise<string> {
+  return new SignJWT({ sub, llms: { openai: ['gpt-3.5-turbo'] } })
+    .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+    .setIssuer(issuer)
+    .setExpirationTime('10m')
+    .sign(key)
+}
+
+/**
+ * examples/llm-gateway.yaml (the seeds, so markers on /llm-d still pass) plus a provider
+ * `idp` whose keys come from `jwksUrl`, accepted on the openai route; `extra` top-level
+ * keys (e.g. `shutdown`) are merged in. Written to a fresh directory; returns the path.
+ */
+export function gatewayConfigWithRemoteIdp(
+  idp: RemoteIdp,
+  remote: Readonly<Record<string, string>> = {},
+  extra: Readonly<Record<string, unknown>> = {},
+): string {
+  const config = parse(readFileSync('examples/llm-gateway.yaml', 'utf8')) as {
+    providers: Record<string, unknown>
+    routes: { name: string; providers?: string[] }[]
+  }
+  config.providers.idp = {
+    issuer: idp.issuer,
+    jwks: { remote: { url: idp.server.jwksUrl, ...remote } },
+  }
+  config.routes.find((r) => r.name === 'openai')!.providers!.push('idp')
+  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-idp-')), 'config.yaml')
+  writeFileSync(file, stringify({ ...config, ...extra }))
+  return file
+}
