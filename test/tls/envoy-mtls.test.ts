@@ -40,10 +40,12 @@ function useMtlsCluster(clientCert: string | undefined) {
     cluster.load_assignment = clusters[at].load_assignment
     clusters[at] = cluster
     // The first Check opens the TLS connection and meets a cold server: on a loaded machine
-    // that outlasts the shipped 0.25s, and a timeout would also answer 403 in the tests below.
+    // that outlasts the shipped timeout, and a timeout would also answer 403 in the tests below.
     const filters = bootstrap.static_resources.listeners[0].filter_chains[0].filters
-    filters[0].typed_config.http_filters[0].typed_config.grpc_service.timeout = '10s'
-    return `clusters[jwt_ext_authz]: envoy/cluster-mtls.yaml, ${clientCert ?? 'no'} client certificate; ext_authz timeout 0.25s -> 10s`
+    const grpc = filters[0].typed_config.http_filters[0].typed_config.grpc_service
+    const shippedTimeout = grpc.timeout
+    grpc.timeout = '10s'
+    return `clusters[jwt_ext_authz]: envoy/cluster-mtls.yaml, ${clientCert ?? 'no'} client certificate; ext_authz timeout ${shippedTimeout} -> 10s`
   }
 }
 
