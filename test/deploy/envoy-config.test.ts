@@ -82,8 +82,21 @@ test('ext_authz is wired as the issue asks: gRPC V3, fail closed, bounded body, 
 
 const envoyHttp = parse(readFileSync('envoy/envoy-http.yaml', 'utf8'))
 
+/**
+ * Fields newer than the proto snapshot in @grpc/grpc-js-xds: Envoy 1.40 accepts them (`envoy
+ * --mode validate`, test/envoy/validate.test.ts) and was seen to honour them
+ * (test/envoy/zero-downtime.test.ts retries http_service checks).
+ */
+const NEWER_THAN_SNAPSHOT = [
+  /\.http_service\.retry_policy: unknown field of envoy\.extensions\.filters\.http\.ext_authz\.v3\.HttpService$/,
+]
+
 test('envoy/envoy-http.yaml is a valid Bootstrap too, ext_authz over http_service', () => {
-  assert.deepEqual(checkProtoJson(root, 'envoy.config.bootstrap.v3.Bootstrap', envoyHttp), [])
+  const errors = checkProtoJson(root, 'envoy.config.bootstrap.v3.Bootstrap', envoyHttp)
+  assert.deepEqual(
+    errors.filter((e) => !NEWER_THAN_SNAPSHOT.some((newer) => newer.test(e))),
+    [],
+  )
 })
 
 test('envoy-http.yaml calls our HTTP listener the way it reads requests, fail closed', () => {
