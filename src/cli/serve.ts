@@ -67,6 +67,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   applySettings(log, engine, options)
   metrics.observeKeySources(() => holder.current().keySources)
   const state = { draining: false }
+  // Warm before listening as well: a `--workers` worker takes connections of its own as soon
+  // as it listens (SCHED_NONE), whatever its health says. Fetched keys warm after their fetch.
+  await warmUp(engine).catch((err: unknown) => log.warn({ err }, 'warm-up failed; serving cold'))
   const bound = new ListenerGroup()
   const grpcAddress = options.grpc ?? engine.listen.grpc
   const check = await bound.bind('--grpc', grpcAddress, () =>
