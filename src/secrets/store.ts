@@ -75,7 +75,10 @@ function readSecret(
   const file = resolve(deps.baseDir, source.file ?? '')
   try {
     // Kubernetes and `echo > file` leave a trailing newline that must not reach a header.
-    return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') }
+    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+    // As an unset env var: an empty key is a mistake (or a file caught mid-write on reload,
+    // which then keeps the last good config), never `Bearer ` sent upstream.
+    return value === '' ? { error: `secret file ${file} is empty` } : { value }
   } catch (err) {
     return {
       error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,

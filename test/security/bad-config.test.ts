@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigInvalidError, type ConfigError } from '../../src/config/config-error.js'
 import { parseConfigText } from '../../src/config/load.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
 import { SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
+
+const EMPTY_SECRET_FILE = join(mkdtempSync(join(tmpdir(), 'secret-')), 'openai-key')
+writeFileSync(EMPTY_SECRET_FILE, '\n')
 
 /** Validates and compiles like `serve` does; returns every error found. */
 function errorsOf(yaml: string, env: Record<string, string> = {}): ConfigError[] {
@@ -92,6 +98,12 @@ const table: [string, string, string, RegExp][] = [
     `secrets:\n  k: { env: JWT_EXT_AUTHZ_UNSET }\n${provider(KEY)}${ROUTE}`,
     'secrets.k',
     /environment variable JWT_EXT_AUTHZ_UNSET is not set/,
+  ],
+  [
+    'empty secret file (a key written as a newline only)',
+    `secrets:\n  k: { file: ${EMPTY_SECRET_FILE} }\n${provider(KEY)}${ROUTE}`,
+    'secrets.k',
+    /secret file .* is empty/,
   ],
   [
     'remote JWKS that is not http(s)',
