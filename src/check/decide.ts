@@ -10,6 +10,7 @@ import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
 import { renderUpstream } from '../upstream/render.js'
 import type { Verifier } from '../verify/compile.js'
+import type { CheckSpan } from '../tracing/check-tracer.js'
 import { selectProvider } from '../verify/select.js'
 import { verifyToken } from '../verify/verify.js'
 
@@ -18,7 +19,11 @@ import { verifyToken } from '../verify/verify.js'
  * order. Expected denials are values, not exceptions; an exception here is our fault and the
  * caller turns it into an `internal_error` deny.
  */
-export async function decide(engine: Engine, req: AuthRequest): Promise<Decision> {
+export async function decide(
+  engine: Engine,
+  req: AuthRequest,
+  span?: CheckSpan,
+): Promise<Decision> {
   // 0. Size: a request beyond the limits is refused before anything reads it.
   if (
     req.headerBytes > engine.limits.maxHeaderBytes ||
@@ -42,6 +47,7 @@ export async function decide(engine: Engine, req: AuthRequest): Promise<Decision
   //    reused; otherwise provider by `iss`, then signature, algorithm, iss/aud/exp/nbf.
   const cached = engine.tokenCache.get(extracted.token, route.verifiers)
   const verified = cached ?? (await verifyFresh(engine, route, extracted.token))
+  span?.verified('verifier' in verified ? verified.verifier?.name : undefined, cached !== undefined)
   if ('reason' in verified) return deny(verified.reason, route)
   const { verifier, claims } = verified
 
@@ -72,7 +78,9 @@ async function verifyFresh(
   engine: Engine,
   route: CompiledRoute,
   token: string,
-): Promise<{ verifier: Verifier; claims: JWTPayload } | { reason: DenyReason }> {
+): Promise<
+  { verifier: Verifier; claims: JWTPayload } | { reason: DenyReason; verifier?: Verifier }
+> {
   const verifier = selectProvider(route.verifiers, token)
   if (typeof verifier === 'string') return { reason: verifier }
   // The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
@@ -82,7 +90,7 @@ async function verifyFresh(
     // Remembered only if no key change happened meanwhile (a refetch for an unknown kid).
     if (verifier.keys.current() === keys)
       engine.tokenCache.refuse(token, verifier, keys, result.reason)
-    return { reason: result.reason }
+    return { reason: result.reason, verifier }
   }
   engine.tokenCache.set(token, verifier, keys ?? verifier.keys.current(), result.claims)
   return { verifier, claims: result.claims }

@@ -4,6 +4,7 @@ import type { Logger } from '../ops/log.js'
 import type { Metrics } from '../ops/metrics.js'
 import { recordCheck } from '../ops/record.js'
 import type { AuthRequest } from '../request/auth-request.js'
+import type { CheckAdapter, CheckSpan, TraceMetadata } from '../tracing/check-tracer.js'
 import { decide } from './decide.js'
 import { toAuthRequest } from './request.js'
 
@@ -23,11 +24,20 @@ const EMPTY_REQUEST: AuthRequest = toAuthRequest({})
  * decide with the current engine, respond, record. It fails closed and never throws: a fault
  * anywhere (reading, deciding, encoding, even a broken log sink) becomes an `internal_error`
  * deny, because an unanswered Check is an error and, under Envoy's failure_mode_allow, an allow.
+ * With tracing on (`engine.tracer`), the Check is a server span continuing the caller's trace
+ * (`metadata`: the gRPC call's, where Envoy puts its ext_authz span's context).
  */
-export function runCheck(deps: CheckDeps, read: () => AuthRequest, respond: Respond): void {
+export function runCheck(
+  deps: CheckDeps,
+  read: () => AuthRequest,
+  respond: Respond,
+  adapter: CheckAdapter = 'grpc',
+  metadata?: TraceMetadata,
+): void {
   const started = process.hrtime.bigint()
   const engine = deps.holder.current()
   let req = EMPTY_REQUEST
+  let span: CheckSpan | undefined
   const answer = (decision: Decision): void => {
     let answered: Decision
     try {
@@ -46,10 +56,19 @@ export function runCheck(deps: CheckDeps, read: () => AuthRequest, respond: Resp
     } catch (err) {
       logQuietly(deps.log, err, 'recording a check failed')
     }
+    span?.end(answered)
   }
   try {
     req = read()
-    decide(engine, req).then(answer, (err: unknown) => answer(fault(deps.log, err)))
+    const tracer = engine.tracer
+    if (tracer === undefined) {
+      decide(engine, req).then(answer, (err: unknown) => answer(fault(deps.log, err)))
+    } else {
+      const traced = (span = tracer.startCheck(adapter, req, metadata))
+      traced
+        .within(() => decide(engine, req, traced))
+        .then(answer, (err: unknown) => answer(fault(deps.log, err)))
+    }
   } catch (err) {
     answer(fault(deps.log, err))
   }

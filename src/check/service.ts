@@ -25,6 +25,8 @@ export function createCheckHandler(deps: CheckServiceDeps) {
         callback(null, encodeDecision(decision, req))
         return decision
       },
+      'grpc',
+      call.metadata,
     )
   }
 }

@@ -7,7 +7,7 @@ import { startCheckServer, type RunningCheckServer } from '../check/server.js'
 import { warmUp } from '../check/warm-up.js'
 import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
-import { firstFetches, loadEngine, notReadyReason } from '../engine/load.js'
+import { firstFetches, loadConfig, loadEngine, notReadyReason } from '../engine/load.js'
 import { KeySourcePool } from '../jwks/pool.js'
 import { hostOf, splitHostPort } from '../lib/address.js'
 import { packageRoot } from '../lib/package-root.js'
@@ -19,8 +19,12 @@ import { ConfigReloader } from '../ops/reload.js'
 import { secretExposure, type CheckListener } from '../tls/exposure.js'
 import { TlsMaterialError, tlsFiles } from '../tls/material.js'
 import { ServerTls } from '../tls/server-tls.js'
+import { setUpTracing, type RunningTracing } from '../tracing/setup.js'
 import { ListenerGroup, routeGrpcLogs } from './listeners.js'
 import { servePrimary, type WorkerReport } from './serve-cluster.js'
+
+/** Longest the exit waits for queued spans to reach the collector (SIGTERM). */
+const TRACE_FLUSH_MS = 2000
 
 export interface ServeOptions {
   readonly config?: string
@@ -52,10 +56,12 @@ export async function serve(options: ServeOptions): Promise<number> {
   const metrics = createMetrics()
   const pool = new KeySourcePool()
   const configFile = options.config ?? bundledExampleConfig()
-  const build = (): Engine => buildEngine(configFile, pool, metrics, log)
+  let tracing: RunningTracing | undefined
+  const build = (): Engine => buildEngine(configFile, pool, metrics, log, tracing)
   let engine: Engine
   let tls: ServerTls | undefined
   try {
+    tracing = await setUpTracing(loadConfig(configFile).tracing, process.env, log)
     engine = build()
     tls = startTls(engine, configFile, log)
   } catch (err) {
@@ -143,7 +149,15 @@ export async function serve(options: ServeOptions): Promise<number> {
   tls?.close()
   await ops.close()
   pool.clear()
+  await flushTraces(tracing, log)
   return 0
+}
+
+/** Spans still queued are exported, but a collector that is down or slow cannot hold the exit. */
+async function flushTraces(tracing: RunningTracing | undefined, log: Logger): Promise<void> {
+  if (tracing === undefined) return
+  const outcome = await tracing.shutdown(TRACE_FLUSH_MS)
+  if (outcome === 'timed_out') log.warn({ timeoutMs: TRACE_FLUSH_MS }, 'trace export cut short')
 }
 
 function buildEngine(
@@ -151,6 +165,7 @@ function buildEngine(
   pool: KeySourcePool,
   metrics: Metrics,
   log: Logger,
+  tracing: RunningTracing | undefined,
 ): Engine {
   return loadEngine(configFile, {
     env: process.env,
@@ -158,6 +173,7 @@ function buildEngine(
     onFetch: (provider, outcome) => metrics.jwksFetches.inc({ provider, outcome }),
     warn: (msg, detail) => log.warn(detail, msg),
     onTokenCache: metrics.countTokenCacheLookup,
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   })
 }
 

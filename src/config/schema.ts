@@ -279,6 +279,27 @@ const TokenCache = Type.Object(
   strict,
 )
 
+/**
+ * OpenTelemetry traces of each Check (README "Tracing"). Off unless `enabled: true` or the
+ * standard OTEL_* variables ask for it; a key set here wins over its OTEL_* variable. Read at
+ * start only: a change takes effect on restart.
+ */
+const Tracing = Type.Object(
+  {
+    /** true/false decide; absent: on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. */
+    enabled: Type.Optional(Type.Boolean()),
+    /** The full OTLP/HTTP traces URL (default .../v1/traces from the OTEL_* variables). */
+    endpoint: Type.Optional(HttpUrl),
+    protocol: Type.Optional(oneOf(['http/protobuf', 'http/json'] as const)),
+    serviceName: Type.Optional(NonEmpty),
+    /** Share of traces started here; a parent's (Envoy's) sampling decision is always followed. */
+    sampleRatio: Type.Optional(Rate),
+    /** Opt-in attributes that identify a person. */
+    attributes: Type.Object({ sub: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+  },
+  strict,
+)
+
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Object(Listen.properties, { ...strict, default: {} }),
@@ -286,6 +307,7 @@ export const ConfigSchema = Type.Object(
     shutdown: Type.Object(Shutdown.properties, { ...strict, default: {} }),
     log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),
+    tracing: Type.Object(Tracing.properties, { ...strict, default: {} }),
     secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
       ...strict,
       default: {},
@@ -314,3 +336,4 @@ export type KeyMaterialConfig = Static<typeof KeyMaterial>
 export type RemoteJwksConfig = Static<typeof RemoteJwks>
 export type OidcJwksConfig = Static<typeof OidcJwks>
 export type ListenTlsConfig = Static<typeof ListenTls>
+export type TracingConfig = Static<typeof Tracing>

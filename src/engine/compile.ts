@@ -15,6 +15,7 @@ import { loadSecrets, type SecretStore } from '../secrets/store.js'
 import { compileTokenSources, mergeTokenSources, type TokenSource } from '../token/source.js'
 import { compileUpstream } from '../upstream/compile.js'
 import { compileVerifier, type Verifier } from '../verify/compile.js'
+import type { CheckTracer } from '../tracing/check-tracer.js'
 import { VerifiedTokenCache } from '../verify/token-cache.js'
 import type { CompiledRoute, Engine } from './engine.js'
 
@@ -27,6 +28,8 @@ export interface EngineDeps {
   readonly onFetch?: (provider: string, outcome: FetchOutcome) => void
   readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
   readonly onTokenCache?: (hit: boolean) => void
+  /** Tracing, when on (set up once at start, shared by every engine). */
+  readonly tracer?: CheckTracer
 }
 
 interface CompiledProvider {
@@ -80,6 +83,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
       timeoutMs: parseDuration(config.shutdown.timeout),
     }),
     files: Object.freeze(referencedFiles(config, deps.baseDir)),
+    tracer: deps.tracer,
   })
 }
 
@@ -144,6 +148,7 @@ function fetchedKeySource(
       timing,
       ...(onFetch ? { onFetch: (outcome: FetchOutcome) => onFetch(name, outcome) } : {}),
       ...(deps.warn ? { warn: deps.warn } : {}),
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
     })
   })
 }

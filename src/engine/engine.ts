@@ -6,6 +6,7 @@ import type { SecretStore } from '../secrets/store.js'
 import type { RouteAuthorizer } from '../rbac/compile.js'
 import type { RouteMatcher } from '../routes/match.js'
 import type { TokenSource } from '../token/source.js'
+import type { CheckTracer } from '../tracing/check-tracer.js'
 import type { UpstreamPlan } from '../upstream/plan.js'
 import type { Verifier } from '../verify/compile.js'
 import type { VerifiedTokenCache } from '../verify/token-cache.js'
@@ -63,4 +64,6 @@ export interface Engine {
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number }
   /** Files the engine was built from besides the config (secret and key files): a change reloads. */
   readonly files: readonly string[]
+  /** Chosen at start: undefined when tracing is off, and the Check path then skips it whole. */
+  readonly tracer: CheckTracer | undefined
 }

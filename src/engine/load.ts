@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { loadConfigFile } from '../config/load.js'
+import type { Config } from '../config/schema.js'
 import { validateConfig } from '../config/validate.js'
 import { compileEngine, type EngineDeps } from './compile.js'
 import type { Engine } from './engine.js'
@@ -8,9 +9,14 @@ import type { Engine } from './engine.js'
 /** load -> validate -> compile. Throws ConfigInvalidError listing every problem. */
 export function loadEngine(file: string, deps: Omit<EngineDeps, 'baseDir'>): Engine {
   const path = resolve(file)
-  const result = validateConfig(loadConfigFile(path))
+  return compileEngine(loadConfig(path), { ...deps, baseDir: dirname(path) })
+}
+
+/** load -> validate. Throws ConfigInvalidError listing every problem. */
+export function loadConfig(file: string): Config {
+  const result = validateConfig(loadConfigFile(resolve(file)))
   if (!result.ok) throw new ConfigInvalidError(result.errors)
-  return compileEngine(result.config, { ...deps, baseDir: dirname(path) })
+  return result.config
 }
 
 /**

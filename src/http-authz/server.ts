@@ -109,6 +109,7 @@ function authorize(
     deps,
     () => read,
     (decision, authReq) => writeAnswer(res, decision, authReq),
+    style.kind === 'envoy' ? 'envoy_http' : 'forward_auth',
   )
 }
 

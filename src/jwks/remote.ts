@@ -3,6 +3,7 @@ import type { KeySource, KeySourceStatus } from './key-source.js'
 import { urlForLog } from '../lib/url-for-log.js'
 import { fetchJson } from './fetch-json.js'
 import type { FetchTimingMs } from './remote-options.js'
+import type { KeyWaitTracer } from '../tracing/check-tracer.js'
 
 export type FetchOutcome = 'success' | 'error'
 
@@ -15,6 +16,8 @@ export interface RemoteSourceDeps {
   readonly now?: () => number
   readonly onFetch?: (outcome: FetchOutcome) => void
   readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
+  /** When tracing: a Check's wait on a fetch becomes a child span of its Check span. */
+  readonly tracer?: KeyWaitTracer
 }
 
 /** A JWKS bigger than this is an attack or a mistake; the first keys are kept. */
@@ -60,14 +63,19 @@ export class RemoteKeySource implements KeySource {
   }
 
   refresh(): Promise<KeySet | undefined> {
-    if (this.#inflight === undefined) {
+    const joined = this.#inflight !== undefined
+    if (!joined) {
       const now = this.#now()
       if (now - this.#lastKidRefetch < this.#deps.timing.cooldownMs)
         return Promise.resolve(this.current())
       this.#lastKidRefetch = now
       this.#startFetch()
     }
-    return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs).then(() => this.current())
+    const span = this.#deps.tracer?.startKeyWait(this.#deps.provider, joined)
+    return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs).then((settled) => {
+      span?.end(settled, this.#lastError !== undefined)
+      return this.current()
+    })
   }
 
   status(): KeySourceStatus {
@@ -165,13 +173,13 @@ export class RemoteKeySource implements KeySource {
   }
 }
 
-/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
-function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
+/** Resolves true when `p` settles, false after `ms` if it has not; never rejects. */
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
     const done = (): void => {
       clearTimeout(timer)
-      resolve()
+      resolve(true)
     }
     p.then(done, done)
   })

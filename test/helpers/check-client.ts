@@ -1,9 +1,12 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js'
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { loadAuthorizationClient } from '../../src/proto/load.js'
 import type { CheckRequest, CheckResponse } from '../../src/proto/types.js'
 
 export interface CheckClient {
-  check(req: CheckRequest, opts?: { deadlineMs?: number }): Promise<CheckResponse>
+  check(
+    req: CheckRequest,
+    opts?: { deadlineMs?: number; metadata?: Record<string, string> },
+  ): Promise<CheckResponse>
   close(): void
 }
 
@@ -25,7 +28,9 @@ export function createCheckClient(
     check: (req, opts) =>
       new Promise((resolve, reject) => {
         const deadline = Date.now() + (opts?.deadlineMs ?? 5000)
-        client.Check(req, { deadline }, (err: ServiceError | null, res: CheckResponse) =>
+        const metadata = new Metadata()
+        for (const [key, value] of Object.entries(opts?.metadata ?? {})) metadata.set(key, value)
+        client.Check(req, metadata, { deadline }, (err: ServiceError | null, res: CheckResponse) =>
           err ? reject(err) : resolve(res),
         )
       }),
