@@ -157,7 +157,12 @@ export async function serve(options: ServeOptions): Promise<number> {
 async function flushTraces(tracing: RunningTracing | undefined, log: Logger): Promise<void> {
   if (tracing === undefined) return
   const outcome = await tracing.shutdown(TRACE_FLUSH_MS)
-  if (outcome === 'timed_out') log.warn({ timeoutMs: TRACE_FLUSH_MS }, 'trace export cut short')
+  if (outcome === 'flushed') return
+  log.warn({ timeoutMs: TRACE_FLUSH_MS }, 'trace export cut short')
+  // The exporter's request to a hung collector would keep the process alive until its own
+  // timeout (10 s by default, any length by OTEL_EXPORTER_OTLP_TIMEOUT). Everything else is
+  // closed by now; this unref'd timer fires only if that request is all that is left.
+  setTimeout(() => log.flush(() => process.exit()), 0).unref()
 }
 
 function buildEngine(

@@ -4,9 +4,9 @@ import type { AddressInfo, Socket } from 'node:net'
 
 /*
  * A real OTLP/HTTP traces receiver for tests: it decodes what exporters POST to /v1/traces,
- * protobuf with the decoders OpenTelemetry generated from the official opentelemetry-proto
- * files (@opentelemetry/otlp-transformer 0.216, the last release shipping them, as the
- * devDependency `otlp-decoders`), JSON per the OTLP/JSON mapping, checked against the same.
+ * protobuf and JSON alike with the code OpenTelemetry generated from the official
+ * opentelemetry-proto files (@opentelemetry/otlp-transformer 0.216, the last release shipping
+ * it, as the devDependency `otlp-decoders`).
  */
 
 interface KeyValue {
@@ -19,9 +19,9 @@ interface KeyValue {
   } | null
 }
 interface WireSpan {
-  traceId: Uint8Array | string
-  spanId: Uint8Array | string
-  parentSpanId?: Uint8Array | string | null
+  traceId: Uint8Array
+  spanId: Uint8Array
+  parentSpanId?: Uint8Array | null
   name: string
   kind?: number | null
   attributes?: KeyValue[] | null
@@ -35,7 +35,7 @@ interface WireRequest {
 }
 interface Decoder {
   decode(bytes: Uint8Array): WireRequest
-  verify(message: unknown): string | null
+  fromObject(message: unknown): WireRequest
 }
 
 const generated = createRequire(import.meta.url)('otlp-decoders/build/src/generated/root.js') as {
@@ -143,11 +143,22 @@ async function collect(req: IncomingMessage, res: ServerResponse): Promise<Recei
   return flatten(message, contentType)
 }
 
+/**
+ * OTLP/JSON is the proto3 JSON mapping except that trace and span ids are hex, not base64:
+ * turn them into base64, then let the generated `fromObject` check every field against the
+ * proto (it throws on a wrong type) and convert (64-bit times as strings, enums as numbers).
+ */
 function fromJson(body: Buffer): WireRequest {
-  const message = JSON.parse(body.toString('utf8')) as unknown
-  const problem = REQUEST.verify(message)
-  if (problem !== null) throw new Error(`not an ExportTraceServiceRequest: ${problem}`)
-  return message as WireRequest
+  const message = JSON.parse(body.toString('utf8')) as {
+    resourceSpans?: { scopeSpans?: { spans?: Record<string, unknown>[] }[] }[]
+  }
+  for (const rs of message.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const span of ss.spans ?? [])
+        for (const id of ['traceId', 'spanId', 'parentSpanId'])
+          if (typeof span[id] === 'string')
+            span[id] = Buffer.from(span[id] as string, 'hex').toString('base64')
+  return REQUEST.fromObject(message)
 }
 
 function flatten(message: WireRequest, contentType: string): ReceivedSpan[] {
@@ -169,10 +180,8 @@ function flatten(message: WireRequest, contentType: string): ReceivedSpan[] {
   })
 }
 
-/** Protobuf gives bytes; OTLP/JSON gives the ids as hex strings already. */
-function hex(id: Uint8Array | string | null | undefined): string {
-  if (id === null || id === undefined) return ''
-  return typeof id === 'string' ? id.toLowerCase() : Buffer.from(id).toString('hex')
+function hex(id: Uint8Array | null | undefined): string {
+  return id === null || id === undefined ? '' : Buffer.from(id).toString('hex')
 }
 
 function attributesOf(
