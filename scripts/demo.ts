@@ -27,7 +27,12 @@ const echo = await startEchoUpstream()
 const listen = `127.0.0.1:${values.port}`
 const { yaml } = pointShippedConfig(
   'envoy/envoy.yaml',
-  { 'jwt-ext-authz:9001': service.grpc, 'echo:8080': `127.0.0.1:${echo.port}` },
+  {
+    'jwt-ext-authz:9001': service.grpc,
+    'echo:8080': `127.0.0.1:${echo.port}`,
+    // No Jaeger here: Envoy's span exports fail quietly (docker compose has one).
+    'jaeger:4318': '127.0.0.1:1',
+  },
   listen,
 )
 const envoy = await startEnvoy(yaml, 'demo-envoy').catch(async (err: unknown) => {

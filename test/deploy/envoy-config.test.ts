@@ -15,6 +15,7 @@ const root = loadOfficialProtos([
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
 ])
 const envoy = parse(readFileSync('envoy/envoy.yaml', 'utf8'))
 

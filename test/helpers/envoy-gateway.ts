@@ -42,7 +42,15 @@ export interface EnvoyGatewayOptions {
    * `pack_as_bytes: true`; returns how it describes the change, which joins `changes`.
    */
   readonly adjust?: (bootstrap: EnvoyBootstrap) => string
+  /**
+   * `host:port` of an OTLP/HTTP receiver for the spans Envoy exports (envoy/envoy.yaml traces
+   * to `jaeger:4318`); by default a closed port, where Envoy's exports fail quietly.
+   */
+  readonly traces?: string
 }
+
+/** Nothing listens on port 1 here: Envoy's span exports go nowhere. */
+const NO_COLLECTOR = '127.0.0.1:1'
 
 /** The parsed YAML of an Envoy bootstrap: untyped, tests reach into the one field they set. */
 export type EnvoyBootstrap = any
@@ -63,6 +71,7 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
       'jwt-ext-authz:9001': service.grpc,
       'jwt-ext-authz:9002': service.httpAuthz.replace('http://', ''),
       'echo:8080': `127.0.0.1:${echo.port}`,
+      'jaeger:4318': options.traces ?? NO_COLLECTOR,
     })
     let yaml = pointed.yaml
     changes = pointed.changes
