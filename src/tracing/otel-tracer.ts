@@ -74,6 +74,8 @@ export function otelCheckTracer(tracer: Tracer, recordSub: boolean): CheckTracer
     },
     startKeyWait(provider, joined) {
       try {
+        // Only as a Check's child: the warm-up's fetch, for one, is nobody's trace.
+        if (trace.getSpan(context.active()) === undefined) return NO_WAIT_SPAN
         const span = tracer.startSpan(KEY_WAIT_SPAN, {
           kind: SpanKind.INTERNAL,
           attributes: { [ATTR.provider]: provider, [ATTR.jwksJoined]: joined },
@@ -86,7 +88,7 @@ export function otelCheckTracer(tracer: Tracer, recordSub: boolean): CheckTracer
           },
         } satisfies KeyWaitSpan
       } catch {
-        return { end: () => undefined }
+        return NO_WAIT_SPAN
       }
     },
   }
@@ -169,3 +171,5 @@ const UNTRACED: CheckSpan = Object.freeze({
   verified: () => undefined,
   end: () => undefined,
 })
+
+const NO_WAIT_SPAN: KeyWaitSpan = Object.freeze({ end: () => undefined })

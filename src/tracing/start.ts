@@ -1,4 +1,4 @@
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
+import { diag, DiagLogLevel } from '@opentelemetry/api'
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import {
@@ -17,6 +17,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import type { Logger } from '../ops/log.js'
 import type { CheckTracer } from './check-tracer.js'
+import { diagToLog } from './diag-log.js'
 import { otelCheckTracer } from './otel-tracer.js'
 import type { TracingSettings } from './settings.js'
 
@@ -27,8 +28,6 @@ export interface RunningTracing {
 }
 
 const SERVICE = 'jwt-ext-authz'
-/** A diagnostic from the SDK (an export error) can quote a response body: keep lines short. */
-const MAX_DIAG_CHARS = 300
 
 /**
  * The OpenTelemetry SDK, set up for Check spans: OTLP/HTTP exporter, batch span processor
@@ -98,22 +97,5 @@ async function boundedShutdown(
     return await Promise.race([flushed, timedOut])
   } finally {
     clearTimeout(timer)
-  }
-}
-
-function diagToLog(log: Logger): DiagLogger {
-  const write =
-    (level: 'warn' | 'error') =>
-    (message: string, ...args: unknown[]) => {
-      const detail = args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')
-      log[level]({ component: 'opentelemetry' }, `${message} ${detail}`.slice(0, MAX_DIAG_CHARS))
-    }
-  const ignore = (): void => undefined
-  return {
-    error: write('error'),
-    warn: write('warn'),
-    info: ignore,
-    debug: ignore,
-    verbose: ignore,
   }
 }

@@ -205,6 +205,8 @@ test('no span carries a token, a secret, a header value or the subject', async (
     'rotated-user',
   ]
   assert.ok(receiver.spans.length >= 6)
+  const orphans = receiver.spans.filter((s) => s.name === 'jwks fetch' && s.parentSpanId === '')
+  assert.deepEqual(orphans, [], 'a key fetch is traced only as a Check’s child')
   for (const span of receiver.spans) {
     for (const [key, value] of Object.entries(span.attributes)) {
       const text = String(value)
