@@ -1,0 +1,197 @@
+// The Envoy configuration of each set-up of `npm run bench:envoy`: one listener on loopback,
+// `/openai` answered by Envoy itself (direct_response: the cheapest upstream there is), and a
+// side route for the sampled requests (header x-bench-sample) to the echo upstream, so the bench
+// can see what an upstream receives. Only the authorization filter differs between set-ups.
+
+/** What stands between the listener and the router. */
+export type Guard =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'jwt_authn'; readonly jwks: string; readonly issuer: string }
+  | { readonly kind: 'ext_authz'; readonly port: number }
+
+export interface EnvoySetup {
+  readonly guard: Guard
+  readonly echoPort: number
+  /** Set by Envoy's route (request_headers_to_add) where the authorizer cannot set it itself. */
+  readonly routeKey?: string
+}
+
+const T = {
+  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  extAuthz: 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
+  extAuthzPerRoute:
+    'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute',
+  jwtAuthn: 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+  rbac: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  http: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+}
+
+const loopback = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } })
+
+function cluster(name: string, port: number, http2: boolean): object {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    ...(http2 && {
+      // gRPC needs HTTP/2 to this cluster (envoy#19246).
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': T.http,
+          explicit_http_config: { http2_protocol_options: {} },
+        },
+      },
+    }),
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: loopback(port) } }] }],
+    },
+  }
+}
+
+/** ext_authz as envoy/envoy.yaml ships it (timeout, failure_mode_allow, request body). */
+function extAuthz(): object {
+  return {
+    name: 'envoy.filters.http.ext_authz',
+    typed_config: {
+      '@type': T.extAuthz,
+      transport_api_version: 'V3',
+      grpc_service: { envoy_grpc: { cluster_name: 'authz' }, timeout: '0.25s' },
+      failure_mode_allow: false,
+      with_request_body: { max_request_bytes: 65536, allow_partial_message: true },
+    },
+  }
+}
+
+/**
+ * Envoy's own filters with the seed rule: the token verified against the JWKS (Envoy reads no
+ * PEM), removed (`forward: false`), `sub` copied to x-user-id, and the payload put in dynamic
+ * metadata, where RBAC's metadata principal matches `llms.openai` as a list containing
+ * gpt-3.5-turbo (a ListMatcher: a claim list is a ListValue in the metadata Struct).
+ */
+function jwtAuthnAndRbac(jwks: string, issuer: string): object[] {
+  return [
+    {
+      name: 'envoy.filters.http.jwt_authn',
+      typed_config: {
+        '@type': T.jwtAuthn,
+        providers: {
+          solo: {
+            issuer,
+            local_jwks: { inline_string: jwks },
+            forward: false,
+            payload_in_metadata: 'jwt_payload',
+            claim_to_headers: [{ header_name: 'x-user-id', claim_name: 'sub' }],
+            // Envoy's token cache is off unless configured (100 tokens per worker by default).
+            jwt_cache_config: {},
+          },
+        },
+        rules: [{ match: { prefix: '/openai' }, requires: { provider_name: 'solo' } }],
+      },
+    },
+    {
+      name: 'envoy.filters.http.rbac',
+      typed_config: {
+        '@type': T.rbac,
+        rules: {
+          action: 'ALLOW',
+          policies: {
+            viewer: {
+              permissions: [{ url_path: { path: { prefix: '/openai' } } }],
+              principals: [
+                {
+                  metadata: {
+                    filter: 'envoy.filters.http.jwt_authn',
+                    path: [{ key: 'jwt_payload' }, { key: 'llms' }, { key: 'openai' }],
+                    value: { list_match: { one_of: { string_match: { exact: 'gpt-3.5-turbo' } } } },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  ]
+}
+
+function filters(guard: Guard): object[] {
+  if (guard.kind === 'jwt_authn') return jwtAuthnAndRbac(guard.jwks, guard.issuer)
+  if (guard.kind === 'ext_authz') return [extAuthz()]
+  return []
+}
+
+function routes(setup: EnvoySetup): object[] {
+  const perRoute = setup.guard.kind === 'ext_authz' && {
+    typed_per_filter_config: {
+      'envoy.filters.http.ext_authz': {
+        '@type': T.extAuthzPerRoute,
+        check_settings: { context_extensions: { route: 'openai' } },
+      },
+    },
+  }
+  const key = setup.routeKey !== undefined && {
+    request_headers_to_add: [
+      {
+        header: { key: 'authorization', value: `Bearer ${setup.routeKey}` },
+        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+      },
+    ],
+  }
+  return [
+    {
+      match: { prefix: '/openai', headers: [{ name: 'x-bench-sample', present_match: true }] },
+      route: { cluster: 'echo', timeout: '5s' },
+      ...perRoute,
+      ...key,
+    },
+    {
+      match: { prefix: '/openai' },
+      direct_response: { status: 200, body: { inline_string: '{"ok":true}' } },
+      ...perRoute,
+    },
+  ]
+}
+
+/** The whole bootstrap, as JSON (which Envoy reads as YAML). */
+export function envoyConfig(setup: EnvoySetup): string {
+  const clusters = [cluster('echo', setup.echoPort, false)]
+  if (setup.guard.kind === 'ext_authz') clusters.push(cluster('authz', setup.guard.port, true))
+  return JSON.stringify({
+    admin: { address: loopback(0) },
+    static_resources: {
+      listeners: [
+        {
+          name: 'bench',
+          address: loopback(0),
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': T.hcm,
+                    stat_prefix: 'bench',
+                    normalize_path: true,
+                    merge_slashes: true,
+                    path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
+                    route_config: {
+                      name: 'bench',
+                      virtual_hosts: [{ name: 'llm', domains: ['*'], routes: routes(setup) }],
+                    },
+                    http_filters: [
+                      ...filters(setup.guard),
+                      { name: 'envoy.filters.http.router', typed_config: { '@type': T.router } },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters,
+    },
+  })
+}

@@ -1,0 +1,180 @@
+// The results of `npm run bench:envoy`: benchmarks-envoy.json (everything measured, the chart's
+// input) and the table at the head of BENCHMARKS.md, between its <!-- envoy --> markers.
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, release } from 'node:os'
+import { findEnvoy } from '../../../test/helpers/envoy.js'
+import { OPA_BIN } from './opa.js'
+import type { Ratio, RowResult, SetUpSummary } from './rows.js'
+import { LABELS, type SetUpName } from './setups.js'
+
+export interface EnvoyResults {
+  readonly machine: string
+  readonly loadAverage: { readonly before: number; readonly after: number }
+  readonly seconds: number
+  readonly repeats: number
+  readonly coldTokens: number
+  readonly connections: number
+  /** jose 6 jwtVerify RS256 per second, one core (the cold row's ceiling). */
+  readonly joseVerificationsPerSecond: number
+  readonly rows: readonly RowResult[]
+}
+
+export const RESULTS_FILE = 'benchmarks-envoy.json'
+
+/** What a command prints about itself (wrk prints its usage too, and exits 1). */
+function output(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string }
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`
+  }
+}
+
+export function machine(): string {
+  const envoy = /version: \S+?\/([\d.]+)\//.exec(output(findEnvoy() ?? 'envoy', ['--version']))?.[1]
+  const opa = /^Version: (\S+)/m.exec(output(OPA_BIN, ['version']))?.[1]
+  const wrk = /^wrk (\S+)/m.exec(output('wrk', ['-v']))?.[1]
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux ${release()}; Node ${process.version}, Envoy ${envoy}, opa-envoy-plugin ${opa}-envoy, wrk ${wrk}`
+}
+
+const f = (n: number, d = 0) => n.toFixed(d)
+const ms = (us: number) => f(us / 1000, 2)
+
+function row(r: readonly RowResult[], id: string): RowResult | undefined {
+  return r.find((x) => x.spec.id === id)
+}
+
+function summary(r: RowResult | undefined, name: SetUpName): SetUpSummary | undefined {
+  return r?.setUps.find((s) => s.setUp === name)
+}
+
+function ratio(r: RowResult | undefined, a: SetUpName, b: SetUpName): Ratio | undefined {
+  return r?.ratios.find((x) => x.a === a && x.b === b)
+}
+
+const shown = (x: Ratio | undefined) =>
+  x === undefined ? '—' : `**${f(x.median, 2)}** (${f(x.low, 2)}–${f(x.high, 2)})`
+
+function setUpTable(res: EnvoyResults): string[] {
+  const [hot, cold, paced] = ['hot', 'cold', 'paced'].map((id) => row(res.rows, id))
+  const names = Object.keys(LABELS) as SetUpName[]
+  const lines = names.flatMap((name) => {
+    const h = summary(hot, name) ?? summary(cold, name)
+    if (h === undefined) return []
+    const c = summary(cold, name)
+    const p = summary(paced, name)
+    const problems = [h, c, p].flatMap((s) => s?.problems ?? [])
+    const checked = [h, c, p].reduce((n, s) => n + (s?.checked ?? 0), 0)
+    const hotCell = summary(hot, name) ? `${f(h.rps)} (${ms(h.p50Us)} / ${ms(h.p99Us)})` : '—'
+    return [
+      `| ${LABELS[name]} | ${hotCell} | ${c ? `${f(c.rps)} (${ms(c.p50Us)} / ${ms(c.p99Us)})` : '—'} | ${p ? `${f(p.p50Us)} / ${f(p.p99Us)}` : '—'} | ${f(h.cpu.authz, 1)} / ${f(h.cpu.envoy, 1)} / ${f(h.cpu.wrk, 1)} | ${f(h.cpuUsPerRequest)} | ${h.rssMb.authz ? f(h.rssMb.authz) : '—'} / ${f(h.rssMb.envoy)} | ${checked} | ${problems.length === 0 ? '0' : `❌ ${problems.join('; ')}`} |`,
+    ]
+  })
+  return [
+    '| set-up | hot req/s (p50 / p99 ms) | cold req/s (p50 / p99 ms) | paced p50 / p99 µs | CPU s per run, hot: authorizer / Envoy / wrk | CPU µs per request, hot (authorizer + Envoy) | peak RSS MiB, hot: authorizer / Envoy | upstream views checked | failures |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...lines,
+  ]
+}
+
+interface Target {
+  readonly what: string
+  readonly value: string
+  readonly met?: boolean
+}
+
+function targets(res: EnvoyResults): Target[] {
+  const [hot, cold, paced] = ['hot', 'cold', 'paced'].map((id) => row(res.rows, id))
+  const out: Target[] = []
+  const atLeast = (what: string, x: Ratio | undefined, min: number) =>
+    x && out.push({ what: `${what} ≥ ${f(min, 2)}`, value: shown(x), met: x.median >= min })
+  const atMost = (what: string, x: Ratio | undefined, max: number) =>
+    x && out.push({ what: `${what} ≤ ${f(max, 2)}`, value: shown(x), met: x.median <= max })
+  atLeast('hot req/s, us (as shipped) / OPA-Envoy', ratio(hot, 'ours', 'opa'), 1)
+  atLeast('hot req/s, us (decisions sampled) / OPA-Envoy', ratio(hot, 'ours-sampled', 'opa'), 1)
+  atLeast('cold req/s, us / OPA-Envoy', ratio(cold, 'ours-cold', 'opa'), 1)
+  atMost('paced p99, us (as shipped) / OPA-Envoy', ratio(paced, 'ours', 'opa'), 1)
+  atMost('paced p99, us (decisions sampled) / OPA-Envoy', ratio(paced, 'ours-sampled', 'opa'), 1)
+  atLeast('hot req/s, us (as shipped) / fixed-allow baseline', ratio(hot, 'ours', 'baseline'), 0.95)
+  atLeast(
+    'hot req/s, us (decisions sampled) / baseline',
+    ratio(hot, 'ours-sampled', 'baseline'),
+    0.95,
+  )
+  atMost('paced p99, us (as shipped) / baseline', ratio(paced, 'ours', 'baseline'), 1.2)
+  atMost(
+    'paced p99, us (decisions sampled) / baseline',
+    ratio(paced, 'ours-sampled', 'baseline'),
+    1.2,
+  )
+  const [o, b] = [summary(hot, 'ours'), summary(hot, 'baseline')]
+  if (o && b)
+    out.push({
+      what: 'peak RSS under the hot load, us / baseline ≤ 1.25',
+      value: `**${f(o.rssMb.authz / b.rssMb.authz, 2)}** (${f(o.rssMb.authz)} / ${f(b.rssMb.authz)} MiB)`,
+      met: o.rssMb.authz / b.rssMb.authz <= 1.25,
+    })
+  const hop = (id: string, x: Ratio | undefined) =>
+    x &&
+    out.push({
+      what: `${id} req/s, us / Envoy jwt_authn + rbac (the price of the external hop)`,
+      value: shown(x),
+    })
+  hop('hot', ratio(hot, 'ours', 'jwt_authn'))
+  hop('cold', ratio(cold, 'ours-cold', 'jwt_authn'))
+  const [po, pe] = [summary(paced, 'ours'), summary(paced, 'envoy')]
+  if (po && pe)
+    out.push({
+      what: 'latency we add over Envoy alone (set-up 1) at the paced rate',
+      value: `p50 +${f(po.p50Us - pe.p50Us)} µs, p99 +${f(po.p99Us - pe.p99Us)} µs`,
+    })
+  const cb = ratio(cold, 'ours-cold', 'baseline')
+  const base = summary(cold, 'baseline')
+  if (cb && base) {
+    const j = res.joseVerificationsPerSecond
+    const ceiling = j / (j + base.rps)
+    out.push({
+      what: `cold req/s, us / baseline, against jose's ceiling j / (j + b) = ${f(j)} / (${f(j)} + ${f(base.rps)})`,
+      value: `${shown(cb)}, ceiling **${f(ceiling, 2)}**`,
+    })
+  }
+  return out
+}
+
+function section(res: EnvoyResults): string {
+  const [hot, , paced] = ['hot', 'cold', 'paced'].map((id) => row(res.rows, id))
+  const late = paced?.setUps.reduce((n, s) => n + s.late, 0) ?? 0
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${res.machine}.`,
+    `1-minute load average ${f(res.loadAverage.before, 2)} before, ${f(res.loadAverage.after, 2)} after. Each pair of set-ups: ${res.repeats} × ${res.seconds} s per side (after 1 s of warm-up each), back to back, order swapped each time; ratios are the median of the pairs (lowest–highest).`,
+    `Rows: ${hot?.spec.title ?? ''}; ${row(res.rows, 'cold')?.spec.title ?? ''}; ${paced?.spec.title ?? ''} (send slots more than 1 ms late, every connection busy: ${late}).`,
+    '',
+    ...setUpTable(res),
+    '',
+    '| target (ratios in this run) | value | |',
+    '|---|---|---|',
+    ...targets(res).map(
+      (t) =>
+        `| ${t.what} | ${t.value} | ${t.met === undefined ? 'reported' : t.met ? '✅' : '❌'} |`,
+    ),
+    '',
+    '![Latency per set-up at the paced rate, and req/s flat out](benchmarks-envoy.svg)',
+  ].join('\n')
+}
+
+export function writeEnvoyReport(res: EnvoyResults): void {
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(res, null, 1)}\n`)
+  const text = section(res)
+  const file = 'BENCHMARKS.md'
+  const doc = readFileSync(file, 'utf8')
+  writeFileSync(
+    file,
+    doc.replace(
+      /<!-- envoy -->[\s\S]*<!-- \/envoy -->/,
+      `<!-- envoy -->\n${text}\n<!-- /envoy -->`,
+    ),
+  )
+  process.stdout.write(`${text}\n`)
+}

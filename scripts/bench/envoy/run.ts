@@ -1,0 +1,158 @@
+// npm run bench:envoy: HTTP load through a real Envoy (one worker) in front of each
+// authorization set-up, side by side in one run. This process, Envoy, wrk and the echo
+// upstream share CPU 1 (package.json runs it under `taskset -c 1`); every authorizer runs
+// alone on CPU 0. Results: BENCHMARKS.md, benchmarks-envoy.json, benchmarks-envoy.svg.
+import { mkdtempSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEchoUpstream, type EchoUpstream } from '../../../test/helpers/echo-upstream.js'
+import { compareVerifiers } from '../verify.js'
+import { writeChart } from './chart.js'
+import { machine, writeEnvoyReport, type EnvoyResults } from './report.js'
+import { runRow, type RowResult, type RowSpec } from './rows.js'
+import { startSetUp, type SetUp, type SetUpName } from './setups.js'
+import { benchKeys } from './tokens.js'
+import { writeTokens, type Load } from './wrk.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
+const COLD = Number(process.env.BENCH_COLD_TOKENS ?? 10_000)
+const CONNECTIONS = 64
+const OPENAI_KEY = 'bench-openai-key'
+const ALL: readonly SetUpName[] = [
+  'envoy',
+  'jwt_authn',
+  'ours',
+  'ours-sampled',
+  'ours-cold',
+  'opa',
+  'baseline',
+]
+
+const log = (line: string) =>
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
+
+function rows(files: { hot: string; cold: string }): {
+  flat: RowSpec[]
+  paced: (rate: number) => RowSpec
+} {
+  const flat = { seconds: SECONDS, connections: CONNECTIONS, sampleEvery: 1000 }
+  const hot: Load = { ...flat, tokensFile: files.hot }
+  return {
+    flat: [
+      {
+        id: 'hot',
+        title: "hot token (seed 003's Alice), flat out, 64 connections",
+        load: hot,
+        compare: 'rps',
+        pairs: [
+          ['ours', 'opa'],
+          ['ours-sampled', 'opa'],
+          ['ours', 'baseline'],
+          ['ours-sampled', 'baseline'],
+          ['ours', 'jwt_authn'],
+          ['ours', 'envoy'],
+        ],
+      },
+      {
+        id: 'cold',
+        title: `cold tokens (${COLD} distinct, fresh RS256 key), flat out, 64 connections`,
+        load: { ...flat, tokensFile: files.cold },
+        compare: 'rps',
+        pairs: [
+          ['ours-cold', 'opa'],
+          ['ours-cold', 'jwt_authn'],
+          ['ours-cold', 'baseline'],
+        ],
+      },
+    ],
+    paced: (rate) => ({
+      id: 'paced',
+      title: `hot token paced evenly at ${rate} req/s (half of set-up 3's flat-out rate)`,
+      load: { ...hot, rate, sampleEvery: 500 },
+      compare: 'p99',
+      pairs: [
+        ['ours', 'opa'],
+        ['ours-sampled', 'opa'],
+        ['ours', 'baseline'],
+        ['ours-sampled', 'baseline'],
+        ['ours', 'jwt_authn'],
+        ['ours', 'envoy'],
+      ],
+    }),
+  }
+}
+
+async function measureAll(
+  setUps: Map<SetUpName, SetUp>,
+  echo: EchoUpstream,
+  files: { hot: string; cold: string },
+) {
+  const ctx = { echo, openaiKey: OPENAI_KEY }
+  const spec = rows(files)
+  const results: RowResult[] = []
+  for (const row of spec.flat) {
+    log(`row: ${row.title}`)
+    results.push(await runRow(row, setUps, ctx, REPEATS, log))
+  }
+  const oursHot = results[0]!.setUps.find((s) => s.setUp === 'ours')!
+  const paced = spec.paced(Math.floor(oursHot.rps / 2))
+  log(`row: ${paced.title}`)
+  results.push(await runRow(paced, setUps, ctx, REPEATS, log))
+  return results
+}
+
+async function main(): Promise<number> {
+  const loadBefore = loadavg()[0]!
+  log(
+    `1-minute load average ${loadBefore.toFixed(2)}; ${SECONDS} s runs, ${REPEATS} repeats a pair`,
+  )
+  process.env.OPENAI_API_KEY = OPENAI_KEY
+  const keys = await benchKeys(COLD)
+  const dir = mkdtempSync(join(tmpdir(), 'bench-envoy-'))
+  const files = { hot: join(dir, 'hot.tsv'), cold: join(dir, 'cold.tsv') }
+  writeTokens(files.hot, keys.hot)
+  writeTokens(files.cold, keys.cold)
+  const echo = await startEchoUpstream()
+  const setUps = new Map<SetUpName, SetUp>()
+  const stopAll = async () => {
+    for (const s of setUps.values()) await s.stop()
+    setUps.clear()
+    await echo.stop()
+  }
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)))
+  try {
+    for (const name of ALL) {
+      setUps.set(name, await startSetUp(name, { keys, openaiKey: OPENAI_KEY, echoPort: echo.port }))
+      log(`started ${name}`)
+    }
+    const results = await measureAll(setUps, echo, files)
+    await stopAll()
+    log('jose RS256 verifications alone (the cold ceiling)')
+    const jose = (await compareVerifiers())[0]!.perSecond
+    const report: EnvoyResults = {
+      machine: machine(),
+      loadAverage: { before: loadBefore, after: loadavg()[0]! },
+      seconds: SECONDS,
+      repeats: REPEATS,
+      coldTokens: COLD,
+      connections: CONNECTIONS,
+      joseVerificationsPerSecond: jose,
+      rows: results,
+    }
+    writeEnvoyReport(report)
+    await writeChart(report)
+    const problems = results.flatMap((r) => r.setUps.flatMap((s) => s.problems))
+    return problems.length === 0 ? 0 : 1
+  } finally {
+    await stopAll()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench:envoy failed: ${(err as Error).stack}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install-once tools for `npm run bench:envoy` and `npm run bench:soak` (not part of CI):
+# wrk (Debian's, LuaJIT: a Lua script varies the token per request and counts status codes),
+# h2load (the gRPC bench), Envoy (scripts/install-envoy.sh) and OPA-Envoy, built by `go install`
+# into .bench-bin/ of this checkout (ignored by git). Idempotent: re-running skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OPA_ENVOY_VERSION=v1.19.1-envoy # `@latest` resolves to a 2022 release: pin the -envoy tag
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+scripts/install-envoy.sh >/dev/null
+bin="$PWD/.bench-bin"
+if ! "$bin/opa-envoy-plugin" version 2>/dev/null | grep -q "^Version: ${OPA_ENVOY_VERSION%-envoy}"; then
+  GOBIN="$bin" go install "github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@$OPA_ENVOY_VERSION"
+fi
+"$bin/opa-envoy-plugin" version | head -1
+wrk --version 2>&1 | head -1 || true
