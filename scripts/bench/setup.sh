@@ -14,8 +14,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 scripts/install-envoy.sh >/dev/null
 bin="$PWD/.bench-bin"
-if ! "$bin/opa-envoy-plugin" version 2>/dev/null | grep -q "^Version: ${OPA_ENVOY_VERSION%-envoy}"; then
-  GOBIN="$bin" go install "github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@$OPA_ENVOY_VERSION"
+want=${OPA_ENVOY_VERSION#v}
+want=${want%-envoy}
+if ! "$bin/opa-envoy-plugin" version 2>/dev/null | grep -qx "Version: $want"; then
+  if ! GOBIN="$bin" go install "github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@$OPA_ENVOY_VERSION"; then
+    echo "go install failed: put an opa-envoy-plugin $OPA_ENVOY_VERSION binary at $bin/opa-envoy-plugin" >&2
+    exit 1
+  fi
 fi
 "$bin/opa-envoy-plugin" version | head -1
-wrk --version 2>&1 | head -1 || true
+wrk -v 2>&1 | head -1 || true

@@ -44,66 +44,74 @@ function data(res: EnvoyResults) {
   return { throughput, latency, rate: paced?.spec.load.rate ?? 0 }
 }
 
+const ORDER = Object.values(NAMES)
+const SET_UP_AXIS = {
+  field: 'setUp',
+  type: 'nominal',
+  sort: ORDER,
+  title: null,
+  scale: { domain: ORDER },
+  axis: { labelLimit: 260 },
+} as const
+const BY_PERCENTILE = {
+  field: 'percentile',
+  type: 'nominal',
+  sort: PERCENTILES.map((p) => p[0]),
+} as const
+
+/** One panel of the chart, as Vega-Lite types it. */
+type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number]
+
+function throughputPanel(values: object[]): Panel {
+  return {
+    title: 'req/s flat out (64 connections)',
+    data: { values },
+    mark: { type: 'bar', tooltip: true },
+    width: 260,
+    height: 300,
+    encoding: {
+      y: SET_UP_AXIS,
+      yOffset: { field: 'row', sort: ['hot', 'cold'] as string[] },
+      x: { field: 'rps', type: 'quantitative', title: 'requests per second' },
+      color: { field: 'row', type: 'nominal', title: 'token', sort: ['hot', 'cold'] as string[] },
+    },
+  }
+}
+
+/** Per set-up, a line from p50 to p99.9 with a mark at each percentile (log scale). */
+function latencyPanel(values: object[], rate: number): Panel {
+  const ms = { field: 'ms', type: 'quantitative' } as const
+  return {
+    title: `latency at ${rate} req/s, paced evenly (hot token)`,
+    data: { values },
+    width: 320,
+    height: 300,
+    encoding: { y: SET_UP_AXIS },
+    layer: [
+      {
+        mark: { type: 'rule', color: '#bbb' },
+        encoding: { x: { ...ms, aggregate: 'min' }, x2: { field: 'ms', aggregate: 'max' } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70, tooltip: true },
+        encoding: {
+          x: { ...ms, scale: { type: 'log' }, title: 'milliseconds (log scale)' },
+          color: BY_PERCENTILE,
+          shape: BY_PERCENTILE,
+        },
+      },
+    ],
+  }
+}
+
 function spec(res: EnvoyResults): TopLevelSpec {
   const d = data(res)
-  const order = Object.values(NAMES)
-  const setUp = {
-    field: 'setUp',
-    type: 'nominal',
-    sort: order,
-    title: null,
-    scale: { domain: order },
-    axis: { labelLimit: 260 },
-  } as const
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Through Envoy (1 worker): each authorization set-up', subtitle: res.machine },
     config: { font: 'sans-serif', view: { stroke: null } },
     resolve: { scale: { color: 'independent', shape: 'independent' } },
-    hconcat: [
-      {
-        title: 'req/s flat out (64 connections)',
-        data: { values: d.throughput },
-        mark: { type: 'bar', tooltip: true },
-        width: 260,
-        height: 300,
-        encoding: {
-          y: setUp,
-          yOffset: { field: 'row', sort: ['hot', 'cold'] },
-          x: { field: 'rps', type: 'quantitative', title: 'requests per second' },
-          color: { field: 'row', type: 'nominal', title: 'token', sort: ['hot', 'cold'] },
-        },
-      },
-      {
-        title: `latency at ${d.rate} req/s, paced evenly (hot token)`,
-        data: { values: d.latency },
-        width: 320,
-        height: 300,
-        encoding: { y: setUp },
-        layer: [
-          {
-            mark: { type: 'rule', color: '#bbb' },
-            encoding: {
-              x: { aggregate: 'min', field: 'ms', type: 'quantitative' },
-              x2: { aggregate: 'max', field: 'ms' },
-            },
-          },
-          {
-            mark: { type: 'point', filled: true, size: 70, tooltip: true },
-            encoding: {
-              x: {
-                field: 'ms',
-                type: 'quantitative',
-                scale: { type: 'log' },
-                title: 'milliseconds (log scale)',
-              },
-              color: { field: 'percentile', type: 'nominal', sort: PERCENTILES.map((p) => p[0]) },
-              shape: { field: 'percentile', type: 'nominal', sort: PERCENTILES.map((p) => p[0]) },
-            },
-          },
-        ],
-      },
-    ],
+    hconcat: [throughputPanel(d.throughput), latencyPanel(d.latency, d.rate)],
   }
 }
 

@@ -65,59 +65,54 @@ function extAuthz(): object {
 }
 
 /**
- * Envoy's own filters with the seed rule: the token verified against the JWKS (Envoy reads no
- * PEM), removed (`forward: false`), `sub` copied to x-user-id, and the payload put in dynamic
- * metadata, where RBAC's metadata principal matches `llms.openai` as a list containing
- * gpt-3.5-turbo (a ListMatcher: a claim list is a ListValue in the metadata Struct).
+ * Envoy's own JWT filter with the seed provider: the token verified against the JWKS (Envoy
+ * reads no PEM), removed (`forward: false`), `sub` copied to x-user-id, and the payload put in
+ * dynamic metadata for RBAC.
  */
-function jwtAuthnAndRbac(jwks: string, issuer: string): object[] {
-  return [
-    {
-      name: 'envoy.filters.http.jwt_authn',
-      typed_config: {
-        '@type': T.jwtAuthn,
-        providers: {
-          solo: {
-            issuer,
-            local_jwks: { inline_string: jwks },
-            forward: false,
-            payload_in_metadata: 'jwt_payload',
-            claim_to_headers: [{ header_name: 'x-user-id', claim_name: 'sub' }],
-            // Envoy's token cache is off unless configured (100 tokens per worker by default).
-            jwt_cache_config: {},
-          },
-        },
-        rules: [{ match: { prefix: '/openai' }, requires: { provider_name: 'solo' } }],
-      },
-    },
-    {
-      name: 'envoy.filters.http.rbac',
-      typed_config: {
-        '@type': T.rbac,
-        rules: {
-          action: 'ALLOW',
-          policies: {
-            viewer: {
-              permissions: [{ url_path: { path: { prefix: '/openai' } } }],
-              principals: [
-                {
-                  metadata: {
-                    filter: 'envoy.filters.http.jwt_authn',
-                    path: [{ key: 'jwt_payload' }, { key: 'llms' }, { key: 'openai' }],
-                    value: { list_match: { one_of: { string_match: { exact: 'gpt-3.5-turbo' } } } },
-                  },
-                },
-              ],
-            },
-          },
+function jwtAuthn(jwks: string, issuer: string): object {
+  return {
+    name: 'envoy.filters.http.jwt_authn',
+    typed_config: {
+      '@type': T.jwtAuthn,
+      providers: {
+        solo: {
+          issuer,
+          local_jwks: { inline_string: jwks },
+          forward: false,
+          payload_in_metadata: 'jwt_payload',
+          claim_to_headers: [{ header_name: 'x-user-id', claim_name: 'sub' }],
+          // Envoy's token cache is off unless configured (100 tokens per worker by default).
+          jwt_cache_config: {},
         },
       },
+      rules: [{ match: { prefix: '/openai' }, requires: { provider_name: 'solo' } }],
     },
-  ]
+  }
+}
+
+/**
+ * The seed rule in Envoy's RBAC: a metadata principal reads `llms.openai` from the payload
+ * jwt_authn put in dynamic metadata, where a claim that is a list is a ListValue, and matches
+ * it with a ListMatcher (one of its values is exactly gpt-3.5-turbo).
+ */
+function rbac(): object {
+  const llmsOpenai = {
+    filter: 'envoy.filters.http.jwt_authn',
+    path: [{ key: 'jwt_payload' }, { key: 'llms' }, { key: 'openai' }],
+    value: { list_match: { one_of: { string_match: { exact: 'gpt-3.5-turbo' } } } },
+  }
+  const viewer = {
+    permissions: [{ url_path: { path: { prefix: '/openai' } } }],
+    principals: [{ metadata: llmsOpenai }],
+  }
+  return {
+    name: 'envoy.filters.http.rbac',
+    typed_config: { '@type': T.rbac, rules: { action: 'ALLOW', policies: { viewer } } },
+  }
 }
 
 function filters(guard: Guard): object[] {
-  if (guard.kind === 'jwt_authn') return jwtAuthnAndRbac(guard.jwks, guard.issuer)
+  if (guard.kind === 'jwt_authn') return [jwtAuthn(guard.jwks, guard.issuer), rbac()]
   if (guard.kind === 'ext_authz') return [extAuthz()]
   return []
 }
@@ -154,6 +149,28 @@ function routes(setup: EnvoySetup): object[] {
   ]
 }
 
+/** The HTTP connection manager: path handling as envoy/envoy.yaml ships it, no access log. */
+function httpConnectionManager(setup: EnvoySetup): object {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': T.hcm,
+      stat_prefix: 'bench',
+      normalize_path: true,
+      merge_slashes: true,
+      path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
+      route_config: {
+        name: 'bench',
+        virtual_hosts: [{ name: 'llm', domains: ['*'], routes: routes(setup) }],
+      },
+      http_filters: [
+        ...filters(setup.guard),
+        { name: 'envoy.filters.http.router', typed_config: { '@type': T.router } },
+      ],
+    },
+  }
+}
+
 /** The whole bootstrap, as JSON (which Envoy reads as YAML). */
 export function envoyConfig(setup: EnvoySetup): string {
   const clusters = [cluster('echo', setup.echoPort, false)]
@@ -165,30 +182,7 @@ export function envoyConfig(setup: EnvoySetup): string {
         {
           name: 'bench',
           address: loopback(0),
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': T.hcm,
-                    stat_prefix: 'bench',
-                    normalize_path: true,
-                    merge_slashes: true,
-                    path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
-                    route_config: {
-                      name: 'bench',
-                      virtual_hosts: [{ name: 'llm', domains: ['*'], routes: routes(setup) }],
-                    },
-                    http_filters: [
-                      ...filters(setup.guard),
-                      { name: 'envoy.filters.http.router', typed_config: { '@type': T.router } },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
+          filter_chains: [{ filters: [httpConnectionManager(setup)] }],
         },
       ],
       clusters,

@@ -10,7 +10,7 @@ import { startEchoUpstream } from '../../../test/helpers/echo-upstream.js'
 import { rssMb } from '../servers.js'
 import { machine } from './report.js'
 import { writeSoakReport, type SoakResults } from './soak-report.js'
-import { startSetUp } from './setups.js'
+import { startSetUp, type SetUp } from './setups.js'
 import { benchKeys, type BenchKeys, type SubToken } from './tokens.js'
 import { checkUpstream } from './upstream-view.js'
 import { wrk, writeTokens } from './wrk.js'
@@ -41,48 +41,51 @@ export function slopePerMinute(points: readonly { t: number; mb: number }[]): nu
   return (cov / varT) * 60
 }
 
-async function main(): Promise<number> {
-  const loadBefore = loadavg()[0]!
-  process.env.OPENAI_API_KEY = OPENAI_KEY
+/** The mixed tokens file, and the share of invalid tokens in it. */
+async function mixedTokens(): Promise<{ keys: BenchKeys; file: string; invalidShare: number }> {
   const keys = await benchKeys(COLD)
   // Distinct invalid tokens: the cold ones with a broken signature.
   const invalid = keys.cold.map((t) => ({ sub: t.sub, token: `${t.token.slice(0, -6)}AAAAAA` }))
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-soak-')), 'mixed.tsv')
   const mixed = mixture(keys, invalid)
   const bad = new Set(invalid)
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-soak-')), 'mixed.tsv')
   writeTokens(file, mixed)
+  return { keys, file, invalidShare: mixed.filter((t) => bad.has(t)).length / mixed.length }
+}
+
+/** wrk flat out for SECONDS, the RSS of our process and of Envoy sampled every second. */
+async function soak(setUp: SetUp, file: string) {
+  const pid = setUp.authz!.pid
+  const series: { t: number; ours: number; envoy: number }[] = []
+  const started = Date.now()
+  const sample = () => {
+    const t = (Date.now() - started) / 1000
+    series.push({ t, ours: rssMb([pid]), envoy: rssMb([setUp.envoyPid]) })
+  }
+  sample()
+  const sampler = setInterval(sample, 1000)
+  const load = { tokensFile: file, seconds: SECONDS, connections: 64, sampleEvery: 997 }
+  const result = await wrk(setUp.envoy.base, load).finally(() => clearInterval(sampler))
+  sample()
+  return { result, series }
+}
+
+async function main(): Promise<number> {
+  const loadBefore = loadavg()[0]!
+  process.env.OPENAI_API_KEY = OPENAI_KEY
+  const { keys, file, invalidShare } = await mixedTokens()
   const echo = await startEchoUpstream()
   const setUp = await startSetUp('ours', { keys, openaiKey: OPENAI_KEY, echoPort: echo.port })
   try {
-    const pid = setUp.authz!.pid
-    const series: { t: number; ours: number; envoy: number }[] = []
-    const started = Date.now()
-    const sample = () =>
-      series.push({
-        t: (Date.now() - started) / 1000,
-        ours: rssMb([pid]),
-        envoy: rssMb([setUp.envoyPid]),
-      })
-    sample()
-    const sampler = setInterval(sample, 1000)
-    const load = { tokensFile: file, seconds: SECONDS, connections: 64, sampleEvery: 997 }
-    const result = await wrk(setUp.envoy.base, load).finally(() => clearInterval(sampler))
-    sample()
-    const view = await checkUpstream(echo, 0, result.samplesOk, 'rewritten', OPENAI_KEY)
+    const { result, series } = await soak(setUp, file)
+    const upstream = await checkUpstream(echo, 0, result.samplesOk, 'rewritten', OPENAI_KEY)
     const after = series.filter((p) => p.t >= 60)
+    const slope = (key: 'ours' | 'envoy') =>
+      slopePerMinute(after.map((p) => ({ t: p.t, mb: p[key] })))
     const res: SoakResults = {
-      machine: machine(),
-      loadAverage: { before: loadBefore, after: loadavg()[0]! },
-      seconds: SECONDS,
-      coldTokens: COLD,
-      wrk: result,
-      expectedInvalidShare: mixed.filter((t) => bad.has(t)).length / mixed.length,
-      upstream: view,
-      slope: {
-        ours: slopePerMinute(after.map((p) => ({ t: p.t, mb: p.ours }))),
-        envoy: slopePerMinute(after.map((p) => ({ t: p.t, mb: p.envoy }))),
-      },
-      series,
+      ...{ machine: machine(), loadAverage: { before: loadBefore, after: loadavg()[0]! } },
+      ...{ seconds: SECONDS, coldTokens: COLD, wrk: result, expectedInvalidShare: invalidShare },
+      ...{ upstream, slope: { ours: slope('ours'), envoy: slope('envoy') }, series },
     }
     return (await writeSoakReport(res)) ? 0 : 1
   } finally {
