@@ -108,7 +108,13 @@ function spec(res: EnvoyResults): TopLevelSpec {
   const d = data(res)
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Through Envoy (1 worker): each authorization set-up', subtitle: res.machine },
+    title: {
+      text: 'Through Envoy (1 worker): each authorization set-up',
+      subtitle: [
+        res.machine,
+        `1-minute load average ${res.loadAverage.before.toFixed(1)} at start`,
+      ],
+    },
     config: { font: 'sans-serif', view: { stroke: null } },
     resolve: { scale: { color: 'independent', shape: 'independent' } },
     hconcat: [throughputPanel(d.throughput), latencyPanel(d.latency, d.rate)],

@@ -148,10 +148,21 @@ function rowsOf(res: EnvoyResults): Rows {
   return { hot: row(res.rows, 'hot'), cold: row(res.rows, 'cold'), paced: row(res.rows, 'paced') }
 }
 
+/** A run on a busy machine says so first: other processes' load distorts every figure. */
+export function loadWarning(load: { before: number; after: number }): string[] {
+  const worst = Math.max(load.before, load.after)
+  if (worst < 1) return []
+  return [
+    `**⚠ Measured while the machine was busy with other work (1-minute load average up to ${f(worst, 1)} on 2 cores): the authorizers competed for CPU 0 with other processes, Envoy timed Checks out. These figures show the harness works; they compare nothing.**`,
+    '',
+  ]
+}
+
 function section(res: EnvoyResults): string {
   const { hot, cold, paced } = rowsOf(res)
   const late = paced?.setUps.reduce((n, s) => n + s.late, 0) ?? 0
   return [
+    ...loadWarning(res.loadAverage),
     `Measured ${new Date().toISOString().slice(0, 16)}Z on ${res.machine}.`,
     `1-minute load average ${f(res.loadAverage.before, 2)} before, ${f(res.loadAverage.after, 2)} after. Each pair of set-ups: ${res.repeats} × ${res.seconds} s per side (after 1 s of warm-up each), back to back, order swapped each time; ratios are the median of the pairs (lowest–highest).`,
     `Rows: ${hot?.spec.title ?? ''}; ${cold?.spec.title ?? ''}; ${paced?.spec.title ?? ''} (send slots more than 1 ms late, every connection busy: ${late}).`,

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parse, View } from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
+import { loadWarning } from './report.js'
 import type { WrkResult } from './wrk.js'
 
 export interface SoakResults {
@@ -43,7 +44,7 @@ function chart(res: SoakResults): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `RSS under ${res.seconds / 60} min of mixed hot, cold and invalid tokens through Envoy`,
-      subtitle: res.machine,
+      subtitle: `${res.machine}; 1-minute load average ${res.loadAverage.before.toFixed(1)}`,
     },
     config: { font: 'sans-serif' },
     data: { values },
@@ -65,6 +66,7 @@ function section(res: SoakResults, wrong: readonly string[]): string {
   const at60 = res.series.find((p) => p.t >= 60)
   const total = Object.values(res.wrk.statuses).reduce((a, b) => a + b, 0)
   return [
+    ...loadWarning(res.loadAverage),
     `Measured ${new Date().toISOString().slice(0, 16)}Z on ${res.machine}; 1-minute load average ${f(res.loadAverage.before, 2)} before, ${f(res.loadAverage.after, 2)} after.`,
     `${res.seconds} s flat out on 64 connections: ${total} requests (${f(total / res.seconds)} req/s), ${res.wrk.statuses['200'] ?? 0} × 200 and ${res.wrk.statuses['401'] ?? 0} × 401; ${res.coldTokens} distinct cold tokens (the token cache holds 10,000) and as many distinct invalid ones; ${res.upstream.checked} upstream views checked. ${wrong.length === 0 ? 'No failure.' : `❌ ${wrong.join('; ')}`}`,
     '',
