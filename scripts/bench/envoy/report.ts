@@ -153,7 +153,7 @@ export function loadWarning(load: { before: number; after: number }): string[] {
   const worst = Math.max(load.before, load.after)
   if (worst < 1) return []
   return [
-    `**⚠ Measured while the machine was busy with other work (1-minute load average up to ${f(worst, 1)} on 2 cores): the authorizers competed for CPU 0 with other processes, Envoy timed Checks out. These figures show the harness works; they compare nothing.**`,
+    `**⚠ Measured while the machine was busy with other work (1-minute load average up to ${f(worst, 1)} on 2 cores): the authorizers competed for CPU 0 with other processes, Envoy timed Checks out. These figures show the harness works; they compare nothing. On a quiet machine (\`cat /proc/loadavg\` below 0.5): \`scripts/bench/setup.sh && npm run bench:envoy && npm run bench:soak\`.**`,
     '',
   ]
 }
