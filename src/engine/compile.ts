@@ -8,7 +8,7 @@ import { staticKeySource, type KeySource } from '../jwks/key-source.js'
 import { oidcLocator } from '../jwks/oidc.js'
 import { KeySourcePool } from '../jwks/pool.js'
 import { fetchTiming } from '../jwks/remote-options.js'
-import { RemoteKeySource, type FetchOutcome } from '../jwks/remote.js'
+import { RemoteKeySource, type FetchOutcome, type RemoteSourceDeps } from '../jwks/remote.js'
 import { compileRbac, RbacCompileError } from '../rbac/compile.js'
 import { compileRouteMatcher } from '../routes/compile.js'
 import { loadSecrets, type SecretStore } from '../secrets/store.js'
@@ -30,6 +30,8 @@ export interface EngineDeps {
   readonly onTokenCache?: (hit: boolean) => void
   /** Tracing, when on (set up once at start, shared by every engine). */
   readonly tracer?: CheckTracer
+  /** Clock and timers of fetched key sources (tests drive time); the real ones when absent. */
+  readonly keySourceTime?: Pick<RemoteSourceDeps, 'now' | 'schedule'>
 }
 
 interface CompiledProvider {
@@ -146,6 +148,7 @@ function fetchedKeySource(
       provider: name,
       locate,
       timing,
+      ...deps.keySourceTime,
       ...(onFetch ? { onFetch: (outcome: FetchOutcome) => onFetch(name, outcome) } : {}),
       ...(deps.warn ? { warn: deps.warn } : {}),
       ...(deps.tracer ? { tracer: deps.tracer } : {}),

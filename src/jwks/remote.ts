@@ -7,6 +7,16 @@ import type { KeyWaitTracer } from '../tracing/check-tracer.js'
 
 export type FetchOutcome = 'success' | 'error'
 
+/** Runs `fn` after `ms` unless the returned cancel is called first. */
+export type Schedule = (fn: () => void, ms: number) => () => void
+
+/** Real timers, unref'd: a pending refresh or wait never keeps the process alive by itself. */
+const realSchedule: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms)
+  timer.unref()
+  return () => clearTimeout(timer)
+}
+
 export interface RemoteSourceDeps {
   /** Provider name, for logs and metrics. */
   readonly provider: string
@@ -14,6 +24,8 @@ export interface RemoteSourceDeps {
   readonly locate: () => Promise<string>
   readonly timing: FetchTimingMs
   readonly now?: () => number
+  /** Timers (background refresh, the Check's wait): injected with `now` so tests drive time. */
+  readonly schedule?: Schedule
   readonly onFetch?: (outcome: FetchOutcome) => void
   readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
   /** When tracing: a Check's wait on a fetch becomes a child span of its Check span. */
@@ -35,6 +47,7 @@ const MAX_RETRY_MS = 5 * 60_000
 export class RemoteKeySource implements KeySource {
   readonly #deps: RemoteSourceDeps
   readonly #now: () => number
+  readonly #setTimer: Schedule
   #set: KeySet | undefined
   #fetchedAt = 0
   /** Only refetches for unknown kids are cooled down; scheduled fetches do not count. */
@@ -45,7 +58,7 @@ export class RemoteKeySource implements KeySource {
   #lastError: string | undefined
   /** The JWKS URL last located (OIDC finds it by discovery), for log lines. */
   #url: string | undefined
-  #timer: NodeJS.Timeout | undefined
+  #cancelTimer: () => void = () => {}
   #closed = false
   /** Settles when the first fetch has finished, well or not. */
   readonly firstAttempt: Promise<void>
@@ -53,6 +66,7 @@ export class RemoteKeySource implements KeySource {
   constructor(deps: RemoteSourceDeps) {
     this.#deps = deps
     this.#now = deps.now ?? Date.now
+    this.#setTimer = deps.schedule ?? realSchedule
     this.firstAttempt = this.#startFetch()
   }
 
@@ -72,10 +86,12 @@ export class RemoteKeySource implements KeySource {
       this.#startFetch()
     }
     const span = this.#deps.tracer?.startKeyWait(this.#deps.provider, joined)
-    return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs).then((settled) => {
-      span?.end(settled, this.#lastError !== undefined)
-      return this.current()
-    })
+    return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs, this.#setTimer).then(
+      (settled) => {
+        span?.end(settled, this.#lastError !== undefined)
+        return this.current()
+      },
+    )
   }
 
   status(): KeySourceStatus {
@@ -91,11 +107,11 @@ export class RemoteKeySource implements KeySource {
 
   close(): void {
     this.#closed = true
-    clearTimeout(this.#timer)
+    this.#cancelTimer()
   }
 
   #startFetch(): Promise<void> {
-    clearTimeout(this.#timer)
+    this.#cancelTimer()
     const attempt = this.#fetchKeys().then(
       (set) => this.#succeeded(set),
       (err: unknown) => this.#failed(err),
@@ -164,8 +180,8 @@ export class RemoteKeySource implements KeySource {
             MAX_RETRY_MS,
             Math.max(cacheMs, FIRST_RETRY_MS),
           )
-    this.#timer = setTimeout(() => void this.#startFetch(), delay)
-    this.#timer.unref()
+    // #startFetch never rejects (#failed handles every error): nothing to await here.
+    this.#cancelTimer = this.#setTimer(() => void this.#startFetch(), delay)
   }
 
   #warn(msg: string, detail: Readonly<Record<string, unknown>>): void {
@@ -174,11 +190,11 @@ export class RemoteKeySource implements KeySource {
 }
 
 /** Resolves true when `p` settles, false after `ms` if it has not; never rejects. */
-function waitAtMost(p: Promise<unknown>, ms: number): Promise<boolean> {
+function waitAtMost(p: Promise<unknown>, ms: number, schedule: Schedule): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
+    const cancel = schedule(() => resolve(false), ms)
     const done = (): void => {
-      clearTimeout(timer)
+      cancel()
       resolve(true)
     }
     p.then(done, done)

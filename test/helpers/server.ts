@@ -4,7 +4,7 @@ import { startCheckServer } from '../../src/check/server.js'
 import { parseConfigText, loadConfigFile } from '../../src/config/load.js'
 import { ConfigInvalidError } from '../../src/config/config-error.js'
 import { validateConfig } from '../../src/config/validate.js'
-import { compileEngine } from '../../src/engine/compile.js'
+import { compileEngine, type EngineDeps } from '../../src/engine/compile.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { EngineHolder } from '../../src/engine/holder.js'
 import { startHttpAuthzServer } from '../../src/http-authz/server.js'
@@ -34,7 +34,7 @@ export const DEMO_ENV = Object.freeze({
 export async function startTestServer(
   config: { file: string } | { yaml: string },
   env: Record<string, string> = DEMO_ENV,
-  options: { keepLogs?: boolean } = {},
+  options: { keepLogs?: boolean; keySourceTime?: EngineDeps['keySourceTime'] } = {},
 ): Promise<TestServer> {
   const raw = 'file' in config ? loadConfigFile(config.file) : parseConfigText(config.yaml)
   const validated = validateConfig(raw)
@@ -45,6 +45,7 @@ export async function startTestServer(
     env,
     baseDir,
     onTokenCache: metrics.countTokenCacheLookup,
+    ...(options.keySourceTime ? { keySourceTime: options.keySourceTime } : {}),
   })
   const logLines: string[] = []
   const sink = new Writable({

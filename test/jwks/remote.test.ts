@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import type { ProviderConfig } from '../../src/config/schema.js'
+import { firstFetches } from '../../src/engine/load.js'
 import { fetchTiming } from '../../src/jwks/remote-options.js'
-import { RemoteKeySource } from '../../src/jwks/remote.js'
+import { RemoteKeySource, type FetchOutcome } from '../../src/jwks/remote.js'
 import { oidcLocator } from '../../src/jwks/oidc.js'
 import { compileVerifier } from '../../src/verify/compile.js'
 import { verifyToken } from '../../src/verify/verify.js'
 import { JwksServer } from '../helpers/jwks-server.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 const ISSUER = 'https://idp.test/realms/llm'
 const servers: JwksServer[] = []
@@ -41,6 +42,32 @@ function token(s: Signer, kid: string | undefined = s.kid): Promise<string> {
     .sign(s.privateKey)
 }
 
+/** Each fetch's outcome, in order, as promises the test awaits (the fetch is the event). */
+class FetchLog {
+  readonly #outcomes: FetchOutcome[] = []
+  readonly #waiting: ((o: FetchOutcome) => void)[] = []
+
+  readonly record = (outcome: FetchOutcome): void => {
+    const waiter = this.#waiting.shift()
+    if (waiter) {
+      waiter(outcome)
+    } else this.#outcomes.push(outcome)
+  }
+
+  /** The outcome of the next fetch not yet taken. */
+  next(): Promise<FetchOutcome> {
+    const ready = this.#outcomes.shift()
+    if (ready !== undefined) {
+      return Promise.resolve(ready)
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve))
+  }
+}
+
+/**
+ * A key source on a manual clock: background refreshes run when the test advances time, and
+ * a Check's wait for a fetch ends with the fetch (its `checkWait` timer never fires by itself).
+ */
 async function setup(
   keys: JWK[],
   timing: Partial<
@@ -50,25 +77,28 @@ async function setup(
   const server = await new JwksServer().start()
   servers.push(server)
   server.keys = keys
+  const clock = new ManualClock()
+  const fetches = new FetchLog()
   const source = new RemoteKeySource({
     provider: 'idp',
     locate: async () => server.jwksUrl,
     timing: fetchTiming(timing),
+    now: clock.now,
+    schedule: clock.schedule,
+    onFetch: fetches.record,
   })
   sources.push(source)
   await source.firstAttempt
+  assert.equal(await fetches.next(), 'success', 'the start-up fetch')
   const provider = { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig
-  return { server, source, verifier: compileVerifier('idp', provider, source) }
+  return { server, source, clock, fetches, verifier: compileVerifier('idp', provider, source) }
 }
 
 test('keys are fetched at start and a token signed by them verifies', async () => {
   const a = await signer('a')
   const { server, source, verifier } = await setup([a.jwk])
   assert.equal(server.jwksHits, 1)
-  // One reading: two calls could straddle a change of ageSeconds.
-  const { ageSeconds, ...status } = source.status()
-  assert.deepEqual(status, { ready: true, settled: true, keys: 1 })
-  assert.ok(typeof ageSeconds === 'number' && ageSeconds >= 0 && ageSeconds < 60, `${ageSeconds}`)
+  assert.deepEqual(source.status(), { ready: true, settled: true, keys: 1, ageSeconds: 0 })
   const res = await verifyToken(verifier, await token(a))
   assert.ok(res.ok && res.claims.sub === 'svc')
   assert.equal(server.jwksHits, 1, 'known kid: no refetch')
@@ -106,17 +136,20 @@ test('1,000 tokens with random unknown kids within a cooldown cause at most one 
 
 test('when the IdP goes down, valid tokens keep working on the last good keys', async () => {
   const a = await signer('a')
-  const { server, source, verifier } = await setup([a.jwk], { cacheDuration: '1s' })
+  const { server, source, verifier, clock, fetches } = await setup([a.jwk], {
+    cacheDuration: '1s',
+  })
   server.behaviour = 'error500'
-  await sleep(1300)
-  assert.ok(server.jwksHits >= 2, 'the background refresh ran and failed')
+  clock.advance(1000)
+  assert.equal(await fetches.next(), 'error', 'the background refresh ran and failed')
+  assert.equal(server.jwksHits, 2)
   assert.equal(source.status().lastError, 'HTTP 500')
   assert.equal((await verifyToken(verifier, await token(a))).ok, true)
 })
 
 test('garbage, oversized and key-less answers are refused and the last good keys kept', async () => {
   const a = await signer('a')
-  const { server, source, verifier } = await setup([a.jwk], { cooldown: '1ms' })
+  const { server, source, verifier, clock } = await setup([a.jwk], { cooldown: '1ms' })
   const errors: Record<string, string> = {
     garbage: 'response is not JSON',
     huge: 'response larger than 1048576 bytes',
@@ -124,7 +157,7 @@ test('garbage, oversized and key-less answers are refused and the last good keys
   }
   for (const behaviour of ['garbage', 'huge', 'no-keys'] as const) {
     server.behaviour = behaviour
-    await sleep(5)
+    clock.advance(5)
     await source.refresh()
     assert.equal(source.status().lastError, errors[behaviour])
     assert.equal((await verifyToken(verifier, await token(a))).ok, true, behaviour)
@@ -133,9 +166,13 @@ test('garbage, oversized and key-less answers are refused and the last good keys
 
 test('keys are not served past maxStale: the provider then denies jwks_unavailable', async () => {
   const a = await signer('a')
-  const { server, verifier } = await setup([a.jwk], { maxStale: '1s', cacheDuration: '1s' })
+  const { server, verifier, clock, fetches } = await setup([a.jwk], {
+    maxStale: '1s',
+    cacheDuration: '1s',
+  })
   server.behaviour = 'error500'
-  await sleep(1200)
+  clock.advance(1200)
+  assert.equal(await fetches.next(), 'error', 'the refresh at 1 s failed')
   assert.deepEqual(await verifyToken(verifier, await token(a)), {
     ok: false,
     reason: 'jwks_unavailable',
@@ -204,9 +241,10 @@ test('a token refused for an unknown kid during a cooldown verifies once the coo
   const cfg = `providers:\n  idp:\n    issuer: ${ISSUER}\n    jwks: { remote: { url: ${server.jwksUrl}, cooldown: 300ms } }\nroutes:\n  - name: api\n`
   const { startTestServer } = await import('../helpers/server.js')
   const { checkRequest } = await import('../helpers/check-request.js')
-  const authz = await startTestServer({ yaml: cfg }, {})
+  const clock = new ManualClock()
+  const authz = await startTestServer({ yaml: cfg }, {}, { keySourceTime: clock })
   t.after(() => authz.close())
-  while (!authz.engine.keySources.get('idp')!.status().settled) await sleep(10)
+  await firstFetches(authz.engine)
   const call = async (token: string) =>
     (await authz.client.check(checkRequest({ headers: { authorization: `Bearer ${token}` } })))
       .status?.message
@@ -214,7 +252,7 @@ test('a token refused for an unknown kid during a cooldown verifies once the coo
   server.keys = [a.jwk, b.jwk]
   const rotated = await token(b)
   assert.equal(await call(rotated), 'key_not_found', 'within the cooldown: no refetch yet')
-  await sleep(350)
+  clock.advance(300)
   assert.equal(
     await call(rotated),
     '',
