@@ -37,20 +37,31 @@ export class VerifiedTokenCache {
   readonly #refused: LRUCache<string, Entry> | undefined
   readonly #maxAgeMs: number
   readonly #onLookup: ((hit: boolean) => void) | undefined
+  readonly #now: () => number
 
-  constructor(maxEntries: number, maxAgeMs: number, onLookup?: (hit: boolean) => void) {
+  /** `clock` (epoch ms) drives expiry; tests inject one, the default is the system's. */
+  constructor(
+    maxEntries: number,
+    maxAgeMs: number,
+    onLookup?: (hit: boolean) => void,
+    clock?: { readonly now: () => number },
+  ) {
     const on = maxEntries > 0 && maxAgeMs > 0
+    // lru-cache otherwise reuses a reading for 1 ms of real time, which a moved clock defeats.
+    const perf = clock === undefined ? {} : { perf: clock, ttlResolution: 0 }
     this.#accepted = on
-      ? new LRUCache<string, Entry>({ max: maxEntries, ttl: maxAgeMs })
+      ? new LRUCache<string, Entry>({ max: maxEntries, ttl: maxAgeMs, ...perf })
       : undefined
     this.#refused = on
       ? new LRUCache<string, Entry>({
           max: Math.max(1, Math.floor(maxEntries / 10)),
           ttl: maxAgeMs,
+          ...perf,
         })
       : undefined
     this.#maxAgeMs = maxAgeMs
     this.#onLookup = onLookup
+    this.#now = clock?.now ?? Date.now
   }
 
   /** What verifying this token with one of `verifiers`, and the keys it has now, gave before. */
@@ -69,7 +80,7 @@ export class VerifiedTokenCache {
     if (this.#accepted === undefined || keys === undefined) return
     const expiresInMs =
       typeof claims.exp === 'number'
-        ? (claims.exp + verifier.clockSkewSeconds) * 1000 - Date.now()
+        ? (claims.exp + verifier.clockSkewSeconds) * 1000 - this.#now()
         : this.#maxAgeMs
     const ttl = Math.min(expiresInMs, this.#maxAgeMs)
     if (ttl >= 1) this.#accepted.set(token, { verifier, keys, claims }, { ttl: Math.floor(ttl) })

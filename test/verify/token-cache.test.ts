@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { ProviderConfig } from '../../src/config/schema.js'
 import { buildKeySet, type KeySet } from '../../src/jwks/key-set.js'
@@ -8,6 +7,7 @@ import type { KeySource } from '../../src/jwks/key-source.js'
 import { compileVerifier } from '../../src/verify/compile.js'
 import { VerifiedTokenCache } from '../../src/verify/token-cache.js'
 import { checkRequest } from '../helpers/check-request.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 import { ALICE_TOKEN } from '../helpers/keys.js'
 import { startTestServer } from '../helpers/server.js'
 
@@ -68,10 +68,12 @@ async function fixture() {
 
 test('an entry is dropped when the provider keys change, and when the token expires', async () => {
   const { verifier, sign, rotate, current } = await fixture()
-  const cache = new VerifiedTokenCache(100, 60_000)
+  // 1,000.5 s after the epoch: the token expiring at 1,001 s has 500 ms left.
+  const clock = new ManualClock(1_000_500)
+  const cache = new VerifiedTokenCache(100, 60_000, undefined, clock)
   const verifiers = new Map([['i', verifier]])
   const token = await sign(Math.floor(Date.now() / 1000) + 60)
-  cache.set(token, verifier, current(), { sub: 's', exp: Math.floor(Date.now() / 1000) + 60 })
+  cache.set(token, verifier, current(), { sub: 's', exp: 1_060 })
   assert.ok(cache.get(token, verifiers), 'hit while the keys are unchanged')
   assert.equal(
     cache.get(token, new Map()),
@@ -81,12 +83,12 @@ test('an entry is dropped when the provider keys change, and when the token expi
   rotate()
   assert.equal(cache.get(token, verifiers), undefined, 'keys changed: verify again')
 
-  const soon = Math.floor(Date.now() / 1000) + 1
-  cache.set('short', verifier, current(), { exp: soon })
-  assert.ok(cache.get('short', verifiers))
-  await sleep(soon * 1000 - Date.now() + 50)
+  cache.set('short', verifier, current(), { exp: 1_001 })
+  clock.advance(499)
+  assert.ok(cache.get('short', verifiers), 'kept until exp')
+  clock.advance(2)
   assert.equal(cache.get('short', verifiers), undefined, 'gone at exp')
-  cache.set('expired', verifier, current(), { exp: soon - 10 })
+  cache.set('expired', verifier, current(), { exp: 991 })
   assert.equal(
     cache.get('expired', verifiers),
     undefined,
