@@ -27,7 +27,8 @@ export function createCheckClient(
   return {
     check: (req, opts) =>
       new Promise((resolve, reject) => {
-        const deadline = Date.now() + (opts?.deadlineMs ?? 5000)
+        // Generous by default: the deadline catches a hang, never a slow (loaded) machine.
+        const deadline = Date.now() + (opts?.deadlineMs ?? 30_000)
         const metadata = new Metadata()
         for (const [key, value] of Object.entries(opts?.metadata ?? {})) metadata.set(key, value)
         client.Check(req, metadata, { deadline }, (err: ServiceError | null, res: CheckResponse) =>

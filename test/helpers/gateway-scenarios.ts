@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
+import { eventually } from './eventually.js'
 import { ALICE_TOKEN, BOB_TOKEN, HF_TOKEN } from './keys.js'
 import type { SeenRequest } from './recording-upstream.js'
 import { DEMO_ENV } from './server.js'
@@ -47,13 +49,21 @@ export function send(
   })
 }
 
-/** Polls until `url` answers at all (any status). */
-export async function waitUntilAnswering(url: string, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await send(url, 'GET').catch(() => undefined)) !== undefined) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`the proxy did not start: ${log()}`)
+/**
+ * Polls until `url` answers at all (any status): however long a loaded machine takes to start
+ * the proxy (the test timeout bounds it), but at once an error when `proc` exits first.
+ */
+export async function waitUntilAnswering(
+  url: string,
+  log: () => string,
+  proc?: ChildProcess,
+): Promise<void> {
+  let exited = proc?.exitCode == null ? undefined : String(proc.exitCode)
+  proc?.once('exit', (code, signal) => (exited = String(code ?? signal)))
+  await eventually(`${url} to answer`, async () => {
+    if (exited !== undefined) throw new Error(`the proxy exited (${exited}): ${log()}`)
+    return (await send(url, 'GET').catch(() => undefined)) !== undefined
+  })
 }
 
 export interface Gateway {

@@ -16,6 +16,7 @@ export class JwksServer {
   jwksHits = 0
   discoveryHits = 0
   readonly #hung: ServerResponse[] = []
+  readonly #onHang: (() => void)[] = []
   readonly #server = createServer((req, res) => this.#answer(req, res))
   url = ''
 
@@ -27,6 +28,11 @@ export class JwksServer {
 
   get jwksUrl(): string {
     return `${this.url}/jwks.json`
+  }
+
+  /** Resolves when the next JWKS request is held by 'hang' (the fetch is in flight). */
+  whenHung(): Promise<void> {
+    return new Promise((resolve) => this.#onHang.push(resolve))
   }
 
   /** Answers every held ('hang') JWKS request with the keys, and serves them from now on. */
@@ -72,6 +78,7 @@ export class JwksServer {
         return
       case 'hang':
         this.#hung.push(res)
+        for (const resolve of this.#onHang.splice(0)) resolve()
         return
       case 'garbage':
         res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json')

@@ -61,7 +61,7 @@ export function proxyEndToEnd(proxy: ProxyUnderTest): void {
     })
     child.stderr!.on('data', (c: Buffer) => (log += c.toString()))
     base = `http://127.0.0.1:${listen}`
-    await waitUntilAnswering(base, () => log)
+    await waitUntilAnswering(base, () => log, child)
   })
 
   after(async () => {

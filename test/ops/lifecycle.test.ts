@@ -3,14 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { createCheckClient } from '../helpers/check-client.js'
-import { healthStatus } from '../helpers/health-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { watchHealth } from '../helpers/health-client.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { ALICE_TOKEN, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
-import { startServeProcess } from '../helpers/serve-process.js'
+import { startServeProcess, type LogLine } from '../helpers/serve-process.js'
 
 const ALICE = checkRequest({
   method: 'POST',
@@ -39,11 +40,56 @@ routes:
 `
 }
 
-async function until(what: string, probe: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await probe())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`)
-    await sleep(25)
+/**
+ * Checks sent in a loop by `lanes` callers. Each call is numbered when it starts, so a test can
+ * ask for the answer to the first call started after something it saw happen.
+ */
+class CheckStream {
+  readonly failures: unknown[] = []
+  calls = 0
+  #started = 0
+  #running = true
+  #waiters: {
+    from: number
+    match: (r: CheckResponse) => boolean
+    resolve: (r: CheckResponse) => void
+  }[] = []
+  readonly #loops: Promise<void[]>
+
+  constructor(client: ReturnType<typeof createCheckClient>, lanes: number) {
+    this.#loops = Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (this.#running) {
+          const n = this.#started++
+          try {
+            this.#answered(n, await client.check(ALICE))
+          } catch (err) {
+            this.failures.push(err)
+          }
+        }
+      }),
+    )
+  }
+
+  /** The first answer to a call started from now on (or from `from`) that `match` accepts. */
+  next(
+    match: (r: CheckResponse) => boolean = () => true,
+    from = this.#started,
+  ): Promise<CheckResponse> {
+    return new Promise((resolve) => this.#waiters.push({ from, match, resolve }))
+  }
+
+  stop(): Promise<void[]> {
+    this.#running = false
+    return this.#loops
+  }
+
+  #answered(n: number, res: CheckResponse): void {
+    this.calls++
+    for (const w of this.#waiters.filter((w) => n >= w.from && w.match(res))) {
+      this.#waiters.splice(this.#waiters.indexOf(w), 1)
+      w.resolve(res)
+    }
   }
 }
 
@@ -59,84 +105,101 @@ test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of 
   t.after(() => server.stop())
   const client = createCheckClient(server.grpc)
   t.after(() => client.close())
-  let last: CheckResponse | undefined
-  let calls = 0
-  const failures: unknown[] = []
-  let streaming = true
-  const stream = Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (streaming) {
-        try {
-          last = await client.check(ALICE)
-          calls++
-        } catch (err) {
-          failures.push(err)
-        }
-      }
-    }),
-  )
-  const metrics = async () => (await fetch(`${server.http}/metrics`)).text()
+  const stream = new CheckStream(client, 8)
+  // Each step: change something, wait for the process to log that it acted on it, then read
+  // the answer to a Check that started after that line.
+  const after = async (what: (line: LogLine) => boolean, change: () => void) => {
+    const mark = server.logCount()
+    change()
+    await server.logLine(what, mark)
+    return stream.next()
+  }
+  const reloaded = (l: LogLine) => l.msg === 'config reloaded'
 
-  await until('the first key', async () => last !== undefined && injected(last) === 'Bearer sk-one')
-  writeFileSync(join(dir, 'openai-key'), 'sk-two\n')
-  await until(
+  assert.equal(injected(await stream.next()), 'Bearer sk-one')
+  const rotated = await after(reloaded, () => writeFileSync(join(dir, 'openai-key'), 'sk-two\n'))
+  assert.equal(
+    injected(rotated),
+    'Bearer sk-two',
     'the rotated secret file reaches the next Checks',
-    async () => last !== undefined && injected(last) === 'Bearer sk-two',
   )
 
-  writeFileSync(file, config('gpt-3.5-turbo').replace('LIST_CONTAINS', 'NOPE'))
-  await until('the invalid config is refused', async () =>
-    /config_reload_total\{outcome="failure"\} [1-9]/.test(await metrics()),
+  const refused = await after(
+    (l) => l.msg === 'config reload refused; the running config keeps serving',
+    () => writeFileSync(file, config('gpt-3.5-turbo').replace('LIST_CONTAINS', 'NOPE')),
   )
-  await sleep(100)
-  assert.equal(last?.status?.code, 0, 'the old config keeps serving')
+  assert.equal(refused.status?.code, 0, 'the old config keeps serving')
+  assert.equal(injected(refused), 'Bearer sk-two')
 
-  writeFileSync(file, config('mistral-large-latest'))
-  await until('the new rule denies Alice', async () => last?.status?.message === 'rbac_denied')
+  const denied = await after(reloaded, () => writeFileSync(file, config('mistral-large-latest')))
+  assert.equal(denied.status?.message, 'rbac_denied', 'the new rule denies Alice')
 
-  const successes = () =>
-    metrics().then((m) =>
-      Number(/config_reload_total\{outcome="success"\} (\d+)/.exec(m)?.[1] ?? 0),
-    )
-  const before = await successes()
-  server.proc.kill('SIGHUP')
-  await until('SIGHUP reloads', async () => (await successes()) > before)
+  const hangup = await after(
+    (l) => reloaded(l) && l.trigger === 'SIGHUP',
+    () => server.proc.kill('SIGHUP'),
+  )
+  assert.equal(hangup.status?.message, 'rbac_denied', 'SIGHUP reloads the same config')
 
-  streaming = false
-  await stream
-  assert.deepEqual(failures, [], 'no Check failed during the reloads')
-  assert.ok(calls > 100, `the stream kept running (${calls} Checks)`)
-  assert.match(server.stderr(), /config reload refused; the running config keeps serving/)
+  await stream.stop()
+  assert.deepEqual(stream.failures, [], 'no Check failed during the reloads')
+  const metrics = await (await fetch(`${server.http}/metrics`)).text()
+  assert.match(metrics, /config_reload_total\{outcome="failure"\} [1-9]/)
+  assert.match(metrics, /config_reload_total\{outcome="success"\} ([3-9]|\d\d)/)
+  t.diagnostic(`${stream.calls} Checks during the reloads`)
   assert.equal(await server.stop(), 0)
 })
 
 test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answered, exit 0', async (t) => {
+  // A Check held in flight by a JWKS fetch that the test releases: the drain must wait for it,
+  // and readiness and health can be read while it does, however slow the machine is.
+  const idp = await new JwksServer().start()
+  t.after(() => idp.close())
+  const [k1, k2] = [await signingKey('k1'), await signingKey('k2')]
+  idp.keys = [k1.jwk]
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-drain-'))
   writeFileSync(join(dir, 'openai-key'), 'sk-one')
+  const remote = `  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 60s, checkWait: 60s } }\n`
   writeFileSync(
     join(dir, 'config.yaml'),
-    config('gpt-3.5-turbo', 'shutdown: { delay: 400ms, timeout: 5s }\n'),
+    config('gpt-3.5-turbo', 'shutdown: { delay: 200ms, timeout: 60s }\n').replace(
+      'providers:\n',
+      `providers:\n${remote}`,
+    ),
   )
-  const server = await startServeProcess([
-    '--config',
-    join(dir, 'config.yaml'),
-    '--log-level',
-    'silent',
-  ])
+  const server = await startServeProcess(['--config', join(dir, 'config.yaml')])
+  t.after(() => server.stop())
+  const health = watchHealth(server.grpc, 'envoy.service.auth.v3.Authorization')
+  t.after(() => health.close())
+  await health.until('SERVING')
   const client = createCheckClient(server.grpc)
   t.after(() => client.close())
-  await client.check(ALICE)
-  assert.equal(await healthStatus(server.grpc, ''), 'SERVING', 'local keys: serving at once')
-  const inFlight = Array.from({ length: 300 }, () => client.check(ALICE, { deadlineMs: 10_000 }))
+  assert.equal((await client.check(ALICE)).status?.code, 0)
+
+  idp.keys = [k1.jwk, k2.jwk]
+  idp.behaviour = 'hang'
+  const held = idp.whenHung()
+  const inFlight = Array.from({ length: 300 }, () => client.check(ALICE, { deadlineMs: 60_000 }))
+  // Sent last on the same connection: once its refetch reaches the IdP, the server has read
+  // the 300 before it.
+  const rotated = checkRequest({
+    method: 'POST',
+    path: '/openai',
+    headers: { authorization: `Bearer ${await k2.token()}` },
+  })
+  inFlight.push(client.check(rotated, { deadlineMs: 60_000 }))
+  await held
+
+  const mark = server.logCount()
   const exited = server.stop('SIGTERM')
-  await sleep(100)
+  await server.logLine((l) => l.msg === 'draining', mark)
   const ready = await fetch(`${server.http}/readyz`)
   assert.equal(ready.status, 503)
   assert.equal((await ready.text()).trim(), 'draining')
-  assert.equal(
-    await healthStatus(server.grpc, 'envoy.service.auth.v3.Authorization'),
-    'NOT_SERVING',
-  )
+  await health.until('NOT_SERVING')
+  health.close()
+
+  idp.behaviour = 'ok'
+  idp.release()
   const results = await Promise.allSettled(inFlight)
   assert.deepEqual(
     results.filter((r) => r.status === 'rejected'),
@@ -147,11 +210,23 @@ test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answere
   assert.equal(await exited, 0)
 })
 
+async function signingKey(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  return {
+    jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' },
+    token: () =>
+      new SignJWT({ llms: { openai: ['gpt-3.5-turbo'] } })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setIssuer('https://idp.test')
+        .setSubject('carol')
+        .sign(privateKey),
+  }
+}
+
 test('readiness follows the keys: not ready while a JWKS is unreachable, ready once fetched, not ready past maxStale', async (t) => {
   const idp = await new JwksServer().start()
   t.after(() => idp.close())
   idp.behaviour = 'hang'
-  const { generateKeyPair, exportJWK } = await import('jose')
   idp.keys = [
     {
       ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)),
@@ -161,30 +236,39 @@ test('readiness follows the keys: not ready while a JWKS is unreachable, ready o
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-ready-'))
   writeFileSync(
     join(dir, 'config.yaml'),
-    `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 300ms, cacheDuration: 1s, maxStale: 2s } }\nroutes:\n  - name: api\n`,
+    `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 30s, cacheDuration: 1s, maxStale: 2s } }\nroutes:\n  - name: api\n`,
   )
   const server = await startServeProcess([
     '--config',
     join(dir, 'config.yaml'),
     '--log-level',
-    'silent',
+    'warn',
   ])
   t.after(() => server.stop())
   const readyz = async () => {
     const res = await fetch(`${server.http}/readyz`)
     return { status: res.status, text: (await res.text()).trim() }
   }
+  // The IdP holds the first fetch until the test releases it.
   assert.deepEqual(await readyz(), {
     status: 503,
     text: 'providers without keys: idp (first fetch running)',
   })
   idp.behaviour = 'ok'
-  await until('ready once the keys arrive', async () => (await readyz()).status === 200)
+  idp.release()
+  await eventually(
+    'ready once the keys arrive',
+    async () => (await readyz()).status === 200,
+    t.signal,
+  )
+  const mark = server.logCount()
   idp.behaviour = 'error500'
-  await until(
+  // maxStale is real time in the served process: wait for a failed refresh, then for the flip.
+  await server.logLine((l) => String(l.msg).startsWith('jwks fetch failed'), mark)
+  await eventually(
     'not ready once the keys are past maxStale',
     async () => (await readyz()).status === 503,
-    10_000,
+    t.signal,
   )
   assert.equal((await readyz()).text, 'providers without keys: idp (HTTP 500)')
   const metrics = await (await fetch(`${server.http}/metrics`)).text()

@@ -2,13 +2,18 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createCheckClient } from '../helpers/check-client.js'
 import { checkRequest } from '../helpers/check-request.js'
+import { eventually } from '../helpers/eventually.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 
 test('--workers 2 shares the gRPC port between two processes and sums their metrics', async (t) => {
   const server = await startServeProcess(['--workers', '2'])
   t.after(() => server.stop())
-  await fetchUntilReady(server.http)
+  await eventually(
+    'both workers ready',
+    async () => (await fetch(`${server.http}/readyz`)).status === 200,
+    t.signal,
+  )
   // Separate clients open separate HTTP/2 connections, which the cluster spreads over workers.
   const clients = Array.from({ length: 8 }, () =>
     createCheckClient(server.grpc, { ownConnection: true }),
@@ -44,11 +49,3 @@ test('--workers 2 shares the gRPC port between two processes and sums their metr
   )
   assert.equal(await server.stop('SIGTERM'), 0, 'the primary drains its workers and exits 0')
 })
-
-async function fetchUntilReady(base: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await fetch(`${base}/readyz`)).status === 200) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail('workers never became ready')
-}
