@@ -103,7 +103,8 @@ export async function serve(options: ServeOptions): Promise<number> {
         }),
       )
   // Keys first, then one warm run of the Check path, then SERVING: Envoy's health check
-  // sends no Check our way before its first real one is fast.
+  // sends no Check our way before its first real one is fast. Not awaited: serving goes on
+  // meanwhile, and the chain cannot reject (the catch).
   void firstFetches(engine)
     .then(() => warmUp(engine))
     .catch((err: unknown) => log.warn({ err }, 'warm-up failed; serving cold'))

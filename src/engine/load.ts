@@ -35,5 +35,5 @@ export function notReadyReason(engine: Engine): string | undefined {
 
 /** Resolves when every fetched key source has finished its first fetch, well or not. */
 export async function firstFetches(engine: Engine): Promise<void> {
-  await Promise.all([...engine.keySources.values()].map((s) => s.firstAttempt))
+  await Promise.all([...engine.keySources.values()].flatMap((s) => s.firstAttempt ?? []))
 }

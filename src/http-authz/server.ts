@@ -80,6 +80,7 @@ function handle(deps: CheckDeps, req: IncomingMessage, res: ServerResponse): voi
     return
   }
   const limit = deps.holder.current().limits.maxBodyBytes
+  // Not awaited: the handler answers through `res`; readBody never rejects.
   void readBody(req, limit).then(({ body, bytes }) => {
     // An unread rest of the body cannot be left on a kept-alive connection.
     if (bytes > limit) res.setHeader('connection', 'close')

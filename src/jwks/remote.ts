@@ -83,7 +83,8 @@ export class RemoteKeySource implements KeySource {
       if (now - this.#lastKidRefetch < this.#deps.timing.cooldownMs)
         return Promise.resolve(this.current())
       this.#lastKidRefetch = now
-      this.#startFetch()
+      // Awaited below through #inflight, which it has just set.
+      void this.#startFetch()
     }
     const span = this.#deps.tracer?.startKeyWait(this.#deps.provider, joined)
     return waitAtMost(this.#inflight!, this.#deps.timing.checkWaitMs, this.#setTimer).then(

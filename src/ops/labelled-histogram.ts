@@ -39,7 +39,11 @@ export class LabelledHistogram {
   observe(label: string, seconds: number): void {
     let series = this.#series.get(label)
     if (series === undefined) {
-      series = { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0, count: 0 }
+      series = {
+        counts: Array.from({ length: this.#bounds.length + 1 }, () => 0),
+        sum: 0,
+        count: 0,
+      }
       this.#series.set(label, series)
     }
     let i = 0

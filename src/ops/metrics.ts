@@ -9,8 +9,8 @@ export interface Metrics {
   readonly configReloads: Counter<'outcome'>
   /** Counts one answered Check and its duration. */
   countCheck(route: string, decision: 'allow' | 'deny', reason: string, seconds: number): void
-  /** Counts one verified-token cache lookup. */
-  countTokenCacheLookup(hit: boolean): void
+  /** Counts one verified-token cache lookup; a plain function, passed around as a callback. */
+  readonly countTokenCacheLookup: (hit: boolean) => void
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
 }

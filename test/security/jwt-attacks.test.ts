@@ -91,7 +91,7 @@ async function expectDenied(
   )
   assert.ok(
     ([] as string[]).concat(reasons).includes(res.status?.message ?? ''),
-    `${name}: reason ${res.status?.message}, expected ${reasons}`,
+    `${name}: reason ${res.status?.message}, expected ${String(reasons)}`,
   )
 }
 
