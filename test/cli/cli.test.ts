@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
+import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 
-const CLI = ['--import', 'tsx', 'src/main.ts']
+const CLI = MAIN
 
 /** Writes a config into a fresh temp directory and returns its path. */
 function tempConfig(yaml: string): string {
@@ -21,7 +22,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 30_000,
+    timeout: CLI_TIMEOUT_MS,
   })
 }
 

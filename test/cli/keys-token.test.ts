@@ -7,12 +7,13 @@ import { test } from 'node:test'
 import { claimsFromArgs } from '../../src/cli/claim-args.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { DEV_SECRET, DEV_TOKEN } from '../helpers/keys.js'
+import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startTestServer } from '../helpers/server.js'
 
 function cli(args: string[]): string {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const res = spawnSync(process.execPath, [...MAIN, ...args], {
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: CLI_TIMEOUT_MS,
   })
   assert.equal(res.status, 0, res.stderr)
   return res.stdout.trim()

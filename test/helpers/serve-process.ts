@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { MAIN } from './main-command.js'
 
 export interface ServeProcess {
   readonly proc: ChildProcessWithoutNullStreams
@@ -33,9 +34,7 @@ export async function startServeProcess(
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/main.ts',
+      ...MAIN,
       'serve',
       '--grpc',
       '127.0.0.1:0',

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import { checkRequest } from '../helpers/check-request.js'
 import { ALICE_TOKEN, BOB_TOKEN, HF_TOKEN } from '../helpers/keys.js'
+import { MAIN } from '../helpers/main-command.js'
 import { DEMO_ENV, startTestServer } from '../helpers/server.js'
 
 test('the provider keys and caller tokens never reach a deny, a log line or a metric', async (t) => {
@@ -44,7 +45,7 @@ test('the provider keys and caller tokens never reach a deny, a log line or a me
 test('validate names each secret and its source, and prints no value', () => {
   const res = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', 'validate', '--config', 'examples/llm-gateway.yaml'],
+    [...MAIN, 'validate', '--config', 'examples/llm-gateway.yaml'],
     {
       encoding: 'utf8',
       env: { ...process.env, OPENAI_API_KEY: 'sk-must-not-be-printed-42' },
