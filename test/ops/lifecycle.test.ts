@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { createCheckClient } from '../helpers/check-client.js'
+import { CheckStream } from '../helpers/check-stream.js'
 import { eventually } from '../helpers/eventually.js'
 import { watchHealth } from '../helpers/health-client.js'
 import { checkRequest } from '../helpers/check-request.js'
@@ -40,59 +41,6 @@ routes:
 `
 }
 
-/**
- * Checks sent in a loop by `lanes` callers. Each call is numbered when it starts, so a test can
- * ask for the answer to the first call started after something it saw happen.
- */
-class CheckStream {
-  readonly failures: unknown[] = []
-  calls = 0
-  #started = 0
-  #running = true
-  #waiters: {
-    from: number
-    match: (r: CheckResponse) => boolean
-    resolve: (r: CheckResponse) => void
-  }[] = []
-  readonly #loops: Promise<void[]>
-
-  constructor(client: ReturnType<typeof createCheckClient>, lanes: number) {
-    this.#loops = Promise.all(
-      Array.from({ length: lanes }, async () => {
-        while (this.#running) {
-          const n = this.#started++
-          try {
-            this.#answered(n, await client.check(ALICE))
-          } catch (err) {
-            this.failures.push(err)
-          }
-        }
-      }),
-    )
-  }
-
-  /** The first answer to a call started from now on (or from `from`) that `match` accepts. */
-  next(
-    match: (r: CheckResponse) => boolean = () => true,
-    from = this.#started,
-  ): Promise<CheckResponse> {
-    return new Promise((resolve) => this.#waiters.push({ from, match, resolve }))
-  }
-
-  stop(): Promise<void[]> {
-    this.#running = false
-    return this.#loops
-  }
-
-  #answered(n: number, res: CheckResponse): void {
-    this.calls++
-    for (const w of this.#waiters.filter((w) => n >= w.from && w.match(res))) {
-      this.#waiters.splice(this.#waiters.indexOf(w), 1)
-      w.resolve(res)
-    }
-  }
-}
-
 const injected = (r: CheckResponse) =>
   r.ok_response?.headers?.find((h) => h.header?.key === 'authorization')?.header?.value
 
@@ -105,7 +53,7 @@ test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of 
   t.after(() => server.stop())
   const client = createCheckClient(server.grpc)
   t.after(() => client.close())
-  const stream = new CheckStream(client, 8)
+  const stream = new CheckStream(client, ALICE, 8)
   // Each step: change something, wait for the process to log that it acted on it, then read
   // the answer to a Check that started after that line.
   const after = async (what: (line: LogLine) => boolean, change: () => void) => {
