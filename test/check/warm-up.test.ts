@@ -10,6 +10,7 @@ import { firstFetches } from '../../src/engine/load.js'
 import { toAuthRequest } from '../../src/check/request.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 import { ALICE_TOKEN, DEV_JWKS, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
 
 test('warm-up runs every kind of provider once and leaves no trace: no fetch, no cache, no count', async () => {
@@ -31,10 +32,13 @@ routes:
   )
   assert.ok(validated.ok)
   let lookups = 0
+  // Time stands still: the failed fetch's retry (1 s later) never runs during the test, so a
+  // second JWKS request could only come from the warm-up, however slow the machine.
   const engine = compileEngine(validated.config, {
     env: {},
     baseDir: process.cwd(),
     onTokenCache: () => lookups++,
+    keySourceTime: new ManualClock(),
   })
   try {
     await firstFetches(engine)
