@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
+import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 import { GATEWAY_ID, generateCerts, logLine, writeConfig, type TestCerts } from './tls-fixtures.js'
 
@@ -64,9 +65,9 @@ test('serve refuses to start when the key is not the certificate’s, naming lis
     tls: { cert: 'server.crt', key: 'client.key', clientCa: 'ca.crt' },
   })
   const args = ['serve', '--config', config, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0']
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const run = spawnSync(process.execPath, [...MAIN, ...args], {
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: CLI_TIMEOUT_MS,
   })
   assert.equal(run.status, 1)
   assert.match(run.stderr, /listen\.tls\.key: is not the key of listen\.tls\.cert/)
