@@ -108,9 +108,10 @@ test('NetworkPolicy: only the Istio ingress gateway reaches Check, only Promethe
       assert.ok(Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0, 'pods in it')
     }
   }
-  const ports = (rule: Doc) => rule.ports.map((p: Doc) => p.port).sort()
+  const byNumber = (a: number, b: number) => a - b
+  const ports = (rule: Doc) => rule.ports.map((p: Doc) => p.port).sort(byNumber)
   const listening = [mounted.listen.grpc, mounted.listen.httpAuthz].map(listenPort)
-  assert.deepEqual(ports(gateway!), listening.filter((p) => p !== undefined).sort())
+  assert.deepEqual(ports(gateway!), listening.filter((p) => p !== undefined).sort(byNumber))
   assert.deepEqual(ports(prometheus!), [listenPort(mounted.listen.http)])
   // The same gateway the Istio policies name.
   const custom = kinds(istio, 'AuthorizationPolicy').find((p) => p.spec.action === 'CUSTOM')!
