@@ -42,7 +42,8 @@ const CONFIG_KEY: Readonly<Record<ListenerFlag, string>> = {
 
 /** grpc-js reports a failed bind inside its message; node:net in `code`. */
 export function explainBindError(err: unknown, flag: ListenerFlag, address: string): unknown {
-  const text = `${(err as { code?: unknown }).code ?? ''} ${(err as Error).message ?? ''}`
+  const code = (err as { code?: unknown }).code
+  const text = `${typeof code === 'string' || typeof code === 'number' ? code : ''} ${(err as Error).message ?? ''}`
   const where = `cannot listen on ${address} (${flag} or ${CONFIG_KEY[flag]})`
   const choose = `pick another with ${flag} HOST:PORT (port 0 takes any free one)`
   if (text.includes('EADDRINUSE'))

@@ -31,8 +31,9 @@ function deployedConfigs(): { name: string; text: string }[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name)
       // Helm templates are not YAML until rendered; the chart's values are checked below.
-      if (entry.isDirectory()) entry.name !== 'templates' && walk(path)
-      else if (/\.ya?ml$/.test(entry.name)) {
+      if (entry.isDirectory()) {
+        if (entry.name !== 'templates') walk(path)
+      } else if (/\.ya?ml$/.test(entry.name)) {
         const text = readFileSync(path, 'utf8')
         if (!/^kind: ConfigMap$/m.test(text)) continue
         for (const doc of text.split(/^---$/m).map((d) => parse(d) as Record<string, unknown>)) {
