@@ -3,14 +3,11 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CommandSpec } from '../../src/cli/command.js'
 import { CHECK, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from '../../src/cli/specs.js'
-
-const MAIN = resolve('src/main.ts')
-/** By URL: commands that write run in a temp directory, where `tsx` would not resolve. */
-const TSX = import.meta.resolve('tsx')
+import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 
 interface Result {
   readonly status: number | null
@@ -18,13 +15,13 @@ interface Result {
   readonly stderr: string
 }
 
-/** The real CLI as a process (tsx, as `npm test` runs it); `cwd` for commands that write. */
+/** The real CLI as a process; `cwd` for commands that write. */
 function cli(args: readonly string[], cwd = process.cwd()): Promise<Result> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', TSX, MAIN, ...args],
-      { cwd, timeout: 60_000, encoding: 'utf8' },
+      [...MAIN, ...args],
+      { cwd, timeout: CLI_TIMEOUT_MS, encoding: 'utf8' },
       (err, stdout, stderr) => {
         const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
         done({ status, stdout, stderr })

@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import { parse } from 'yaml'
 import { validateConfig } from '../../src/config/validate.js'
 import type { Config } from '../../src/config/schema.js'
+import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { configOf, docs, kind, kinds, listenPort, selects, type Doc } from './manifest-docs.js'
 
 const k8s = docs('deploy/kubernetes')
@@ -175,11 +176,10 @@ test('the image serves the mounted config by default, and without one says what 
   const dir = mkdtempSync(join(tmpdir(), 'no-config-'))
   try {
     const missing = join(dir, 'config.yaml')
-    const res = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'src/main.ts', 'serve', '--config', missing],
-      { encoding: 'utf8', timeout: 60_000 },
-    )
+    const res = spawnSync(process.execPath, [...MAIN, 'serve', '--config', missing], {
+      encoding: 'utf8',
+      timeout: CLI_TIMEOUT_MS,
+    })
     assert.equal(res.status, 1, res.stderr)
     assert.match(res.stderr, /cannot read config \(ENOENT\); mount your config file there/)
     assert.ok(res.stderr.includes(missing))
