@@ -126,11 +126,11 @@ async function main(): Promise<number> {
     log('jose RS256 verifications alone (the cold ceiling)')
     const jose = (await compareVerifiers())[0]!.perSecond
     const after = loadavg()[0]!
-    const report: EnvoyResults = {
-      ...{ machine: machine(), loadAverage: { before: loadBefore, after } },
-      ...{ seconds: SECONDS, repeats: REPEATS, coldTokens: COLD, connections: CONNECTIONS },
-      ...{ joseVerificationsPerSecond: jose, rows: results },
-    }
+    const report: EnvoyResults = Object.assign(
+      { machine: machine(), loadAverage: { before: loadBefore, after } },
+      { seconds: SECONDS, repeats: REPEATS, coldTokens: COLD, connections: CONNECTIONS },
+      { joseVerificationsPerSecond: jose, rows: results },
+    )
     writeEnvoyReport(report)
     await writeChart(report)
     return results.some((r) => r.setUps.some((s) => s.problems.length > 0)) ? 1 : 0

@@ -82,11 +82,11 @@ async function main(): Promise<number> {
     const after = series.filter((p) => p.t >= 60)
     const slope = (key: 'ours' | 'envoy') =>
       slopePerMinute(after.map((p) => ({ t: p.t, mb: p[key] })))
-    const res: SoakResults = {
-      ...{ machine: machine(), loadAverage: { before: loadBefore, after: loadavg()[0]! } },
-      ...{ seconds: SECONDS, coldTokens: COLD, wrk: result, expectedInvalidShare: invalidShare },
-      ...{ upstream, slope: { ours: slope('ours'), envoy: slope('envoy') }, series },
-    }
+    const res: SoakResults = Object.assign(
+      { machine: machine(), loadAverage: { before: loadBefore, after: loadavg()[0]! } },
+      { seconds: SECONDS, coldTokens: COLD, wrk: result, expectedInvalidShare: invalidShare },
+      { upstream, slope: { ours: slope('ours'), envoy: slope('envoy') }, series },
+    )
     return (await writeSoakReport(res)) ? 0 : 1
   } finally {
     await setUp.stop()
