@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { runCheck, type CheckDeps } from '../check/run.js'
 import { splitHostPort } from '../lib/address.js'
+import type { AuthRequest } from '../request/auth-request.js'
 import type { ServerTls } from '../tls/server-tls.js'
 import { writeAnswer } from './answer.js'
 import {
@@ -96,19 +97,26 @@ function authorize(
   body: Buffer | undefined,
   bytes: number,
 ): void {
-  let read
+  let read: () => AuthRequest
   try {
-    read = originalRequest(style, req, body, bytes)
+    const original = originalRequest(style, req, body, bytes)
+    read = () => original
   } catch (err) {
-    if (!(err instanceof MissingOriginalUri)) throw err
-    // A proxy misconfiguration, not a client's request: say so (a forward-auth proxy turns
-    // anything but 2xx/401/403 into its own error, so the request stays denied).
-    res.writeHead(400, { 'content-type': 'text/plain' }).end(`${err.message}\n`)
-    return
+    if (err instanceof MissingOriginalUri) {
+      // A proxy misconfiguration, not a client's request: say so (a forward-auth proxy turns
+      // anything but 2xx/401/403 into its own error, so the request stays denied).
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`${err.message}\n`)
+      return
+    }
+    // Any other throw is our fault: runCheck answers it as a counted internal_error deny,
+    // where a rethrow here would be an unhandled rejection that ends the process.
+    read = () => {
+      throw err
+    }
   }
   runCheck(
     deps,
-    () => read,
+    read,
     (decision, authReq) => writeAnswer(res, decision, authReq),
     style.kind === 'envoy' ? 'envoy_http' : 'forward_auth',
   )
