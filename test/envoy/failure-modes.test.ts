@@ -128,7 +128,9 @@ describe('jwt-ext-authz failing behind the shipped Envoy configs', { skip }, () 
     fronts.forEach((front, i) => {
       assertEnvoyRefused(seen[i]!)
       const timeout = shippedTimeoutMs(front.envoyFile)
-      assert.ok(seen[i]!.ms >= timeout, `Envoy waited for its ${timeout} ms timeout`)
+      // Envoy's timer runs on its own coarse clock and was seen firing a few ms before ours:
+      // the point is that it waited for the timeout, not that it refused at once (~25 ms).
+      assert.ok(seen[i]!.ms >= timeout * 0.9, `Envoy waited for its ${timeout} ms timeout`)
     })
     // Both stalled Checks are answered (allow) once we resume; the markers come after them.
     await assertNothingReachedThroughAny(fronts, before)
