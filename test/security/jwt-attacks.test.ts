@@ -243,7 +243,7 @@ test('exp and nbf that are strings, non-finite or absurd are refused or handled 
     `${header}.${enc('{"iss":"rsa.test","exp":NaN}')}.c2ln`,
     'token_malformed',
   )
-  await expectDenied('exp negative', await sign({ exp: -1 }), 'token_expired')
+  await expectDenied('exp negative', await sign({ exp: -1 }), 'token_malformed')
   await expectDenied('nbf far future', await sign({ nbf: 1e15 }), 'token_not_yet_valid')
 })
 
@@ -312,4 +312,23 @@ test('a key the mixed provider holds still verifies its own tokens (the suite at
     { iss: 'mixed.test', exp: now() + 60 },
   )
   assert.equal((await check(ok)).status?.code, 0)
+})
+
+test('registered claims of the wrong type are malformed even with no audience configured', async () => {
+  // RFC 7519 §4.1; Envoy's jwt_verify_lib refuses each of these (its test vectors).
+  for (const [name, claims] of [
+    ['numeric sub', { sub: 123456 }],
+    ['numeric jti', { jti: 1234567 }],
+    ['numeric aud', { aud: 1234567 }],
+    ['aud of numbers', { aud: [1, 2] }],
+    ['aud mixing a string and a number', { aud: ['a', 2] }],
+    ['object sub', { sub: { id: 'x' } }],
+    ['null iat', { iat: null }],
+    ['negative iat', { iat: -5 }],
+    ['exp past 2^53', { exp: 2 ** 60 }],
+  ] as const) {
+    await expectDenied(name, await sign(claims), 'token_malformed')
+  }
+  const ok = await check(await sign({ sub: 'a', jti: 'j', aud: ['x', 'y'], iat: now() - 5 }))
+  assert.equal(ok.status?.code, 0, 'well-typed registered claims pass')
 })
