@@ -108,7 +108,7 @@ function compileProvider(
   const path = joinPath('providers', name)
   const keys =
     provider.jwks.local !== undefined
-      ? localKeySource(provider, path, deps)
+      ? localKeySource(name, provider, path, deps)
       : fetchedKeySource(name, provider, deps)
   const verifier = attemptOrThrow(path, () =>
     compileVerifier(name, provider, keys, {
@@ -118,13 +118,18 @@ function compileProvider(
   return { verifier, keys, tokenSources: compileTokenSources(provider.tokenSources) }
 }
 
-function localKeySource(provider: ProviderConfig, path: string, deps: EngineDeps): KeySource {
+function localKeySource(
+  name: string,
+  provider: ProviderConfig,
+  path: string,
+  deps: EngineDeps,
+): KeySource {
   const local = provider.jwks.local!
   const localPath = joinPath(joinPath(path, 'jwks'), 'local')
   const material =
     local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
   const set = attemptOrThrow(joinPath(localPath, local.key !== undefined ? 'key' : 'file'), () =>
-    loadLocalKeySet(material),
+    loadLocalKeySet(material, (why) => deps.warn?.(why, { provider: name })),
   )
   return staticKeySource(set)
 }

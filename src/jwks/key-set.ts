@@ -26,24 +26,50 @@ export class KeyMaterialError extends Error {
   override readonly name = 'KeyMaterialError'
 }
 
+/**
+ * A well-formed key we refuse to verify with (weak, or not written as RFC 7518 says): an error
+ * in a config (`jwks.local`), skipped with a log line in a fetched set so the IdP's other keys
+ * keep working.
+ */
+export class UnusableKeyError extends KeyMaterialError {}
+
+/** How a key set is built: `local` refuses unusable keys, `fetched` skips them. */
+export interface KeySetPolicy {
+  readonly origin: 'local' | 'fetched'
+  /** Told about every key skipped, naming it (index and kid), never its material. */
+  readonly skip?: (why: string) => void
+}
+
 /** Bytes an HMAC key needs for its algorithm (RFC 7518 §3.2). */
 export const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 }
 const CURVES = new Set(['P-256', 'P-384', 'P-521', 'Ed25519'])
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi']
+/** Key members RFC 7518 §6 writes in base64url: no `+`, `/` or `=` padding. */
+const ENCODED_MEMBERS = ['n', 'e', 'x', 'y', 'k']
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** jose refuses smaller RSA keys at verify time (a TypeError every Check): refuse them first. */
+export const MIN_RSA_BITS = 2048
 const KNOWN_ALGS = new Set<string>(ALGORITHMS)
 
 /**
  * Builds a KeySet from JWKS data. Keys for encryption, of unsupported types, curves or
- * algorithms are skipped (reported through `skip`); a private key is an error (it does not
- * belong in a verifier's config); a set with no usable key is an error.
+ * algorithms are skipped (reported through `skip`); unusable keys (RSA under 2048 bits,
+ * members not in base64url) are errors locally and skipped when fetched; a private key is an
+ * error (it does not belong in a verifier's config); a set with no usable key is an error.
  */
-export function buildKeySet(jwks: unknown, skip: (why: string) => void = () => {}): KeySet {
+export function buildKeySet(jwks: unknown, policy: KeySetPolicy = { origin: 'local' }): KeySet {
   const list = (jwks as { keys?: unknown } | null)?.keys
   if (!Array.isArray(list)) throw new KeyMaterialError('a JWKS needs a "keys" array')
+  const skip = policy.skip ?? (() => {})
   const keys: KeyEntry[] = []
   list.forEach((jwk: unknown, i) => {
-    const entry = importJwk(jwk, `key ${i}`, skip)
-    if (entry !== undefined) keys.push(entry)
+    try {
+      const entry = importJwk(jwk, `key ${i}`, skip)
+      if (entry !== undefined) keys.push(entry)
+    } catch (err) {
+      if (!(err instanceof UnusableKeyError) || policy.origin === 'local') throw err
+      skip(`skipped ${err.message}`)
+    }
   })
   if (keys.length === 0)
     throw new KeyMaterialError('no usable signature verification key in the key set')
@@ -60,19 +86,39 @@ function importJwk(jwk: unknown, label: string, skip: (why: string) => void): Ke
   const alg = typeof j.alg === 'string' ? j.alg : undefined
   const name = kid === undefined ? label : `${label} (kid ${kid})`
   if (j.use === 'enc') return skipKey(skip, `${name}: use enc`)
+  const badMember = ENCODED_MEMBERS.find((m) => m in j && !isBase64url(j[m]))
+  if (badMember !== undefined)
+    throw new UnusableKeyError(`${name}: "${badMember}" is not base64url (RFC 7518 §6)`)
   if (alg !== undefined && !KNOWN_ALGS.has(alg))
     return skipKey(skip, `${name}: unsupported alg ${alg}`)
   if (j.kty === 'oct') return importSecret(j, kid, alg, name)
   if (j.kty !== 'RSA' && j.kty !== 'EC' && j.kty !== 'OKP')
     return skipKey(skip, `${name}: unsupported kty ${String(j.kty)}`)
   const crv = typeof j.crv === 'string' ? j.crv : undefined
+  // Envoy's jwt_authn takes an EC key without crv as P-256; guessing a curve is not ours to do.
+  if (j.kty === 'EC' && crv === undefined) return skipKey(skip, `${name}: EC key without crv`)
   if (j.kty !== 'RSA' && (crv === undefined || !CURVES.has(crv)))
     return skipKey(skip, `${name}: unsupported curve ${String(crv)}`)
+  let key: KeyObject
   try {
-    const key = createPublicKey({ key: j as never, format: 'jwk' })
-    return Object.freeze({ kid, kty: j.kty, crv, alg, key })
+    key = createPublicKey({ key: j as never, format: 'jwk' })
   } catch {
     throw new KeyMaterialError(`${name}: not a valid ${j.kty} public key`)
+  }
+  refuseWeakRsa(key, name)
+  return Object.freeze({ kid, kty: j.kty, crv, alg, key })
+}
+
+function isBase64url(value: unknown): boolean {
+  return typeof value === 'string' && BASE64URL.test(value)
+}
+
+function refuseWeakRsa(key: KeyObject, name: string): void {
+  const bits = key.asymmetricKeyDetails?.modulusLength
+  if (key.asymmetricKeyType === 'rsa' && (bits === undefined || bits < MIN_RSA_BITS)) {
+    throw new UnusableKeyError(
+      `${name}: ${bits ?? 'unknown'}-bit RSA key is weaker than the ${MIN_RSA_BITS} bits required`,
+    )
   }
 }
 
@@ -88,7 +134,7 @@ function importSecret(
   try {
     bytes = base64url.decode(j.k)
   } catch {
-    throw new KeyMaterialError(`${name}: "k" is not base64url`)
+    throw new UnusableKeyError(`${name}: "k" is not base64url`)
   }
   const min = alg === undefined ? HMAC_MIN_BYTES.HS256! : HMAC_MIN_BYTES[alg]
   if (min === undefined)
@@ -114,5 +160,6 @@ export function entryFromKeyObject(key: KeyObject, label: string): KeyEntry {
   if (jwk.kty !== 'RSA' && (jwk.crv === undefined || !CURVES.has(jwk.crv))) {
     throw new KeyMaterialError(`${label}: unsupported curve ${String(jwk.crv)}`)
   }
+  refuseWeakRsa(key, label)
   return Object.freeze({ kid: undefined, kty: jwk.kty, crv: jwk.crv, alg: undefined, key })
 }

@@ -7,6 +7,8 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g
  * Reads `jwks.local` material: a PEM public key (SPKI or PKCS#1), PEM certificates (each
  * one's public key), JWKS JSON, or one JWK. PEM keys carry no kid or alg: each is a candidate
  * for every algorithm of its type. Envoy's jwt_authn takes only JWKS; Gloo users paste PEM.
+ * A weak RSA key or a member not in base64url is an error here (KeyMaterialError); keys we
+ * cannot use for signatures (`use: enc`, an EC key without `crv`) are reported to `skip`.
  */
 export function loadLocalKeySet(material: string, skip?: (why: string) => void): KeySet {
   const text = material.trim()
@@ -23,7 +25,7 @@ function fromJson(text: string, skip?: (why: string) => void): KeySet {
     throw new KeyMaterialError('JWKS is not valid JSON')
   }
   const keys = (data as { keys?: unknown }).keys === undefined ? { keys: [data] } : data
-  return buildKeySet(keys, skip)
+  return buildKeySet(keys, skip === undefined ? { origin: 'local' } : { origin: 'local', skip })
 }
 
 function fromPem(text: string): KeySet {

@@ -1,4 +1,4 @@
-import { buildKeySet, type KeySet } from './key-set.js'
+import { buildKeySet, type KeySet, type KeySetPolicy } from './key-set.js'
 import type { KeySource, KeySourceStatus } from './key-source.js'
 import { urlForLog } from '../lib/url-for-log.js'
 import { fetchJson } from './fetch-json.js'
@@ -60,6 +60,8 @@ export class RemoteKeySource implements KeySource {
   #url: string | undefined
   #cancelTimer: () => void = () => {}
   #closed = false
+  /** A fetched set skips an unusable key (weak RSA, not base64url) with a log line. */
+  readonly #keyPolicy: KeySetPolicy = { origin: 'fetched', skip: (why) => this.#warn(why, {}) }
   /** Settles when the first fetch has finished, well or not. */
   readonly firstAttempt: Promise<void>
 
@@ -135,9 +137,9 @@ export class RemoteKeySource implements KeySource {
         keys: keys.length,
         kept: MAX_KEYS,
       })
-      return buildKeySet({ keys: keys.slice(0, MAX_KEYS) }, (why) => this.#warn(why, {}))
+      return buildKeySet({ keys: keys.slice(0, MAX_KEYS) }, this.#keyPolicy)
     }
-    return buildKeySet(jwks, (why) => this.#warn(why, {}))
+    return buildKeySet(jwks, this.#keyPolicy)
   }
 
   #succeeded(set: KeySet): void {

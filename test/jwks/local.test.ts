@@ -108,3 +108,56 @@ test('private keys, empty or encryption-only sets, short secrets and garbage are
   refuses('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', /not a valid public key/)
   refuses('hello', /expected a PEM public key/)
 })
+
+test('an RSA key under 2048 bits is refused at load, as PEM (SPKI, PKCS#1) or JWK', () => {
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey
+  const message = /1024-bit RSA key is weaker than the 2048 bits required/
+  refuses(weak.export({ format: 'pem', type: 'spki' }).toString(), message)
+  refuses(weak.export({ format: 'pem', type: 'pkcs1' }).toString(), message)
+  refuses(JSON.stringify({ keys: [{ ...weak.export({ format: 'jwk' }), kid: 'w' }] }), message)
+  // A tiny modulus (one byte) imports in node, then jose throws on every Check.
+  refuses(JSON.stringify({ kty: 'RSA', n: 'uw', e: 'AQAB' }), /8-bit RSA key is weaker/)
+})
+
+test('JWK members written in standard base64 (+, /, = padding) are refused (RFC 7518 §6)', () => {
+  const toStd = (v: string) => Buffer.from(v, 'base64url').toString('base64')
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    format: 'jwk',
+  })
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })
+  const secret = Buffer.alloc(64, 7).toString('base64url')
+  for (const [jwk, member] of [
+    [{ ...rsa, n: toStd(rsa.n!) }, 'n'],
+    [{ ...rsa, e: 'AQAB=' }, 'e'],
+    [{ ...ec, x: toStd(ec.x!) }, 'x'],
+    [{ ...ec, y: toStd(ec.y!) }, 'y'],
+    [{ kty: 'oct', alg: 'HS256', k: toStd(secret) }, 'k'],
+    [{ kty: 'oct', alg: 'HS256', k: secret.replace(/-/g, '+').replace(/_/g, '/') + '+/' }, 'k'],
+  ] as const) {
+    refuses(JSON.stringify({ keys: [jwk] }), new RegExp(`"${member}" is not base64url`))
+  }
+  assert.equal(loadLocalKeySet(JSON.stringify({ keys: [rsa, ec] })).keys.length, 2)
+})
+
+test('an EC JWK without crv is skipped with a line naming it, never taken as P-256', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    format: 'jwk',
+  })
+  const skipped: string[] = []
+  const { crv: _crv, ...noCurve } = ec
+  const set = loadLocalKeySet(
+    JSON.stringify({
+      keys: [
+        { ...noCurve, kid: 'ec-no-crv' },
+        { ...rsa, kid: 'r' },
+      ],
+    }),
+    (why) => skipped.push(why),
+  )
+  assert.deepEqual(
+    set.keys.map((k) => k.kid),
+    ['r'],
+  )
+  assert.deepEqual(skipped, ['skipped key 0 (kid ec-no-crv): EC key without crv'])
+})

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createSign, generateKeyPairSync } from 'node:crypto'
 import { after, test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import type { ProviderConfig } from '../../src/config/schema.js'
@@ -259,3 +260,32 @@ test('a token refused for an unknown kid during a cooldown verifies once the coo
     'after it, the same token triggers the refetch and verifies',
   )
 })
+
+test('a fetched RSA key under 2048 bits is skipped with a log line; its tokens are 401, the others verify', async () => {
+  const good = await signer('good')
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
+  const server = await new JwksServer().start()
+  servers.push(server)
+  server.keys = [{ ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak' }, good.jwk]
+  const warnings: string[] = []
+  const source = new RemoteKeySource({
+    provider: 'idp',
+    locate: async () => server.jwksUrl,
+    timing: fetchTiming({}),
+    warn: (msg) => warnings.push(msg),
+  })
+  sources.push(source)
+  await source.firstAttempt
+  assert.equal(source.status().keys, 1)
+  assert.deepEqual(warnings, [
+    'skipped key 0 (kid weak): 1024-bit RSA key is weaker than the 2048 bits required',
+  ])
+  const provider = { issuer: ISSUER, jwks: { remote: { url: server.jwksUrl } } } as ProviderConfig
+  const verifier = compileVerifier('idp', provider, source)
+  assert.ok((await verifyToken(verifier, await token(good))).ok)
+  const input = `${b64({ alg: 'RS256', kid: 'weak' })}.${b64({ iss: ISSUER, sub: 'svc' })}`
+  const weakToken = `${input}.${createSign('RSA-SHA256').update(input).sign(weak.privateKey, 'base64url')}`
+  assert.deepEqual(await verifyToken(verifier, weakToken), { ok: false, reason: 'key_not_found' })
+})
+
+const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url')

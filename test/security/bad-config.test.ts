@@ -37,6 +37,18 @@ const PRIVATE_PEM = JSON.stringify(
     .toString(),
 )
 
+const WEAK_RSA_PEM = JSON.stringify(
+  generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .publicKey.export({ format: 'pem', type: 'spki' })
+    .toString(),
+)
+const RSA_JWK = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+  format: 'jwk',
+})
+const STD_BASE64_JWKS = `'${JSON.stringify({
+  keys: [{ ...RSA_JWK, kid: 'std', n: Buffer.from(RSA_JWK.n!, 'base64url').toString('base64') }],
+})}'`
+
 const table: [string, string, string, RegExp][] = [
   ['unknown key', `${provider(KEY)}${ROUTE}    mathc: {}\n`, 'routes[0].mathc', /unknown key/],
   [
@@ -80,6 +92,18 @@ const table: [string, string, string, RegExp][] = [
     `${provider(`'{"keys":[{"kty":"oct","alg":"HS256","k":"c2hvcnQtc2VjcmV0"}]}'`)}${ROUTE}`,
     'providers.p.jwks.local.key',
     /12-byte secret is shorter than HS256 needs \(32 bytes\)/,
+  ],
+  [
+    'RSA key under 2048 bits',
+    `${provider(WEAK_RSA_PEM)}${ROUTE}`,
+    'providers.p.jwks.local.key',
+    /PEM block 0: 1024-bit RSA key is weaker than the 2048 bits required/,
+  ],
+  [
+    'JWK modulus in standard base64',
+    `${provider(STD_BASE64_JWKS)}${ROUTE}`,
+    'providers.p.jwks.local.key',
+    /key 0 \(kid std\): "n" is not base64url/,
   ],
   [
     'unknown secret reference',
