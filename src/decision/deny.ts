@@ -20,6 +20,7 @@ export type DenyReason =
   | 'body_missing'
   | 'body_truncated'
   | 'body_invalid'
+  | 'body_ambiguous'
   | 'request_value_missing'
   | 'no_route'
   | 'request_too_large'
@@ -79,6 +80,8 @@ export const DENY = Object.freeze({
   body_missing: forbidden(),
   body_truncated: forbidden(),
   body_invalid: forbidden(),
+  // A key repeated on the path a rule reads: the upstream may read the value we did not.
+  body_ambiguous: forbidden(),
   request_value_missing: forbidden(),
   no_route: forbidden(),
   request_too_large: {

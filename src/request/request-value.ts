@@ -1,4 +1,5 @@
 import type { AuthRequest } from './auth-request.js'
+import { repeatsKeyOnPath } from './json-duplicates.js'
 
 /**
  * Where a rule takes a value from the request, written as one whole template:
@@ -14,12 +15,13 @@ export type RequestValueSource =
 
 /** Why a request value could not be read; each is its own stable deny reason. */
 export type RequestValueProblem =
-  'body_missing' | 'body_truncated' | 'body_invalid' | 'request_value_missing'
+  'body_missing' | 'body_truncated' | 'body_invalid' | 'body_ambiguous' | 'request_value_missing'
 
 const PROBLEMS: ReadonlySet<string> = new Set([
   'body_missing',
   'body_truncated',
   'body_invalid',
+  'body_ambiguous',
   'request_value_missing',
 ])
 
@@ -51,12 +53,15 @@ const UNREAD = Symbol('unread')
 /**
  * The values rules read from one request. The JSON body is parsed at most once per Check and
  * only when a rule asks for it; a truncated, missing or non-JSON body is a problem, never an
- * allow.
+ * allow, and so is a key repeated on the path a rule reads (`body_ambiguous`).
  */
 export class RequestValues {
   readonly #req: AuthRequest
   readonly #captures: RegExpExecArray | null
   #json: unknown = UNREAD
+  #text = ''
+  /** Body paths already checked for repeated keys (a template read by rbac and a header). */
+  #unambiguous: Set<readonly string[]> | undefined
 
   constructor(req: AuthRequest, pathRegex: RegExp | undefined) {
     this.#req = req
@@ -81,6 +86,10 @@ export class RequestValues {
   #fromBody(path: readonly string[]): string | RequestValueProblem {
     if (this.#json === UNREAD) this.#json = this.#parseBody()
     if (typeof this.#json === 'string') return this.#json as RequestValueProblem
+    if (!this.#unambiguous?.has(path)) {
+      if (repeatsKeyOnPath(this.#text, path)) return 'body_ambiguous'
+      ;(this.#unambiguous ??= new Set()).add(path)
+    }
     let node = (this.#json as { value: unknown }).value
     for (const key of path) {
       if (
@@ -99,15 +108,25 @@ export class RequestValues {
   /** `{ value }` for a parsed body, or the problem as a string. */
   #parseBody(): { value: unknown } | RequestValueProblem {
     const { body, headers } = this.#req
-    if (headers.get(PARTIAL_BODY)?.[0] === 'true') return 'body_truncated'
+    if (isPartialBody(headers.get(PARTIAL_BODY))) return 'body_truncated'
     if (body === undefined || body.length === 0) return 'body_missing'
     try {
-      const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
-      return { value: JSON.parse(text) }
+      this.#text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+      return { value: JSON.parse(this.#text) }
     } catch {
       return 'body_invalid'
     }
   }
+}
+
+/**
+ * Envoy sends `x-envoy-auth-partial-body: false` for a whole body. Sent twice, merged by
+ * Envoy into one value (`false,true`), or anything but that one `false`: a caller's own
+ * header may sit next to Envoy's, so the body is taken as cut short.
+ */
+function isPartialBody(values: readonly string[] | undefined): boolean {
+  if (values === undefined) return false
+  return values.length !== 1 || values[0]!.trim().toLowerCase() !== 'false'
 }
 
 /** Only non-empty strings are values a rule compares (a model name, a header value). */

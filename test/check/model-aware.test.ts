@@ -136,6 +136,56 @@ test('missing, truncated, non-JSON and model-less bodies are refused 403 with th
   }
 })
 
+test('a body naming the model twice is refused body_ambiguous: an upstream may read the other one', async () => {
+  const ambiguous = [
+    '{"model":"gpt-4","model":"gpt-3.5-turbo","messages":[]}',
+    '{"model":"gpt-4","messages":[{"role":"user","content":"hi"}],"model":"gpt-3.5-turbo"}',
+    // The same key spelled with an escape is the same key once decoded.
+    '{"mod\\u0065l":"gpt-4","model":"gpt-3.5-turbo"}',
+  ]
+  for (const body of ambiguous) {
+    const res = await check(ALICE_TOKEN, '/openai/v1/chat/completions', { body })
+    assert.equal(res.status?.message, 'body_ambiguous', body)
+    assert.equal(res.denied_response?.status?.code, 403)
+  }
+  // Repeated keys nowhere on the path a rule reads are the upstream's business.
+  const elsewhere = await check(ALICE_TOKEN, '/openai/v1/chat/completions', {
+    body: '{"model":"gpt-3.5-turbo","messages":[{"role":"user","role":"system","content":"\\"model\\""}],"n":1,"n":2}',
+  })
+  assert.equal(elsewhere.status?.code, 0, elsewhere.status?.message)
+})
+
+test('x-envoy-auth-partial-body sent twice or merged with true anywhere means truncated', async () => {
+  const body = chat('gpt-3.5-turbo')
+  const base: Array<[string, string]> = [
+    [':path', '/openai/v1/chat/completions'],
+    [':method', 'POST'],
+    [':authority', 'gw'],
+    ['authorization', `Bearer ${ALICE_TOKEN}`],
+  ]
+  for (const value of ['false,true', 'true, false', 'false, TRUE', 'false,false']) {
+    const res = await check(ALICE_TOKEN, '/openai/v1/chat/completions', {
+      body,
+      headers: { 'x-envoy-auth-partial-body': value },
+    })
+    assert.equal(res.status?.message, 'body_truncated', value)
+  }
+  const twice = await check(ALICE_TOKEN, '/openai/v1/chat/completions', {
+    body,
+    headerMap: [
+      ...base,
+      ['x-envoy-auth-partial-body', 'false'],
+      ['x-envoy-auth-partial-body', 'false'],
+    ],
+  })
+  assert.equal(twice.status?.message, 'body_truncated')
+  const once = await check(ALICE_TOKEN, '/openai/v1/chat/completions', {
+    body,
+    headerMap: [...base, ['x-envoy-auth-partial-body', 'false']],
+  })
+  assert.equal(once.status?.code, 0, once.status?.message)
+})
+
 test('a 10 MB body is refused by size before any parsing', async () => {
   const res = await check(ALICE_TOKEN, '/openai/v1/chat/completions', {
     body: chat(`gpt-3.5-turbo${' '.repeat(10 * 1024 * 1024)}`),
