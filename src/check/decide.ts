@@ -10,6 +10,7 @@ import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
 import type { CheckSpan } from '../tracing/check-tracer.js'
 import { renderUpstream } from '../upstream/render.js'
+import { cutTokenCookies } from '../upstream/token-cookie.js'
 import type { Verifier } from '../verify/compile.js'
 import { selectProvider } from '../verify/select.js'
 import { verifyToken } from '../verify/verify.js'
@@ -37,7 +38,7 @@ export async function decide(
   // 1. Route: first match wins; none matching is a deny (default deny).
   const route = matchRoute(engine.routes, req)
   if (route === undefined) return deny('no_route')
-  if (route.anonymous) return allowAnonymous(engine, route)
+  if (route.anonymous) return allowAnonymous(engine, route, req)
 
   // 2. Token: from the route's providers' sources.
   const extracted = extractToken(route.tokenSources, req)
@@ -58,11 +59,13 @@ export async function decide(
   if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
   // 5. Allow: rewrite the upstream request and describe the caller. Where that depends on
-  //    the token alone, the allow made before for these (cached) claims is handed out again.
+  //    the token alone, the allow made before for these (cached) claims is handed out again;
+  //    a token sent in a cookie is then cut out of this request's Cookie header.
   const memo = route.allowsByClaims
   if (memo === undefined) {
     const upstream = renderUpstream(route.upstream, claims, engine.secrets, values)
-    return allow(route.name, upstream, identity(route, verifier, claims, authz.values))
+    const made = allow(route.name, upstream, identity(route, verifier, claims, authz.values))
+    return cutTokenCookies(made, req.headers)
   }
   let shared = memo.get(claims)
   if (shared === undefined) {
@@ -70,7 +73,7 @@ export async function decide(
     shared = allow(route.name, upstream, identity(route, verifier, claims, undefined), true)
     memo.set(claims, shared)
   }
-  return shared
+  return cutTokenCookies(shared, req.headers)
 }
 
 /** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */
@@ -96,9 +99,10 @@ async function verifyFresh(
   return { verifier, claims: result.claims }
 }
 
-function allowAnonymous(engine: Engine, route: CompiledRoute): Decision {
+function allowAnonymous(engine: Engine, route: CompiledRoute, req: AuthRequest): Decision {
   const upstream = renderUpstream(route.upstream, undefined, engine.secrets)
-  return allow(route.name, upstream, { route: route.name, anonymous: true })
+  const made = allow(route.name, upstream, { route: route.name, anonymous: true })
+  return cutTokenCookies(made, req.headers)
 }
 
 function identity(

@@ -17,6 +17,10 @@ export interface Allow {
   readonly remove: readonly string[]
   /** Query parameters removed from the upstream request (a token sent in the URL). */
   readonly removeQuery: readonly string[]
+  /** Cookies that carry the route's tokens (see UpstreamPlan); `set`/`remove` cut them out. */
+  readonly tokenCookies: readonly string[]
+  /** Token headers other than `authorization`, listed in `remove`. */
+  readonly tokenHeaders: readonly string[]
   readonly metadata: DecisionMetadata
   /**
    * The same object answers every Check of one cached token on one route (the allow depends
@@ -43,13 +47,12 @@ export interface Deny {
 
 export type Decision = Allow | Deny
 
+const NONE: readonly string[] = Object.freeze([])
+
 export function allow(
   route: string,
-  upstream: {
-    readonly set: readonly HeaderToSet[]
-    readonly remove: readonly string[]
-    readonly removeQuery: readonly string[]
-  },
+  upstream: Pick<Allow, 'set' | 'remove' | 'removeQuery'> &
+    Partial<Pick<Allow, 'tokenCookies' | 'tokenHeaders'>>,
   metadata: DecisionMetadata,
   shared = false,
 ): Allow {
@@ -59,6 +62,8 @@ export function allow(
     set: upstream.set,
     remove: upstream.remove,
     removeQuery: upstream.removeQuery,
+    tokenCookies: upstream.tokenCookies ?? NONE,
+    tokenHeaders: upstream.tokenHeaders ?? NONE,
     metadata,
     shared,
   }

@@ -26,6 +26,8 @@ export type DenyReason =
   | 'request_too_large'
   | 'path_not_normalized'
   | 'query_token_unsupported'
+  | 'cookie_token_unsupported'
+  | 'header_token_unsupported'
   | 'internal_error'
 
 /** `none`: no challenge; `bare`: realm only (no token sent); `invalid_token`: RFC 6750 error. */
@@ -102,6 +104,20 @@ export const DENY = Object.freeze({
     http: 403,
     grpc: status.PERMISSION_DENIED,
     body: 'a token in the URL cannot be removed by this proxy; send it in a header',
+    challenge: 'none',
+  },
+  // Forward-auth only (nginx, Traefik, Caddy): the proxy cannot be told to strip a cookie or a
+  // header other than Authorization, so the caller's token would reach the upstream.
+  cookie_token_unsupported: {
+    http: 403,
+    grpc: status.PERMISSION_DENIED,
+    body: 'a token in a cookie cannot be removed by this proxy; send it in the Authorization header',
+    challenge: 'none',
+  },
+  header_token_unsupported: {
+    http: 403,
+    grpc: status.PERMISSION_DENIED,
+    body: 'a token in a header other than Authorization cannot be removed by this proxy; send it in the Authorization header',
     challenge: 'none',
   },
   // Our own fault: fail closed with the same static 403 a policy deny gives.

@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import { deny, type Allow, type Decision } from '../decision/decision.js'
 import { denial } from '../decision/denial.js'
+import type { DenyReason } from '../decision/deny.js'
 import type { AuthRequest } from '../request/auth-request.js'
+import { carriesTokenCookie } from '../upstream/token-cookie.js'
+import type { RequestStyle } from './original-request.js'
 
 /** Envoy's HTTP ext_authz removes the upstream request headers this response header lists. */
 export const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove'
@@ -12,15 +15,17 @@ export const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove'
  * allowed_upstream_headers, nginx's auth_request_set, Traefik's authResponseHeaders), a deny
  * is the same status, challenge and body as the gRPC deny. Returns what was answered.
  */
-export function writeAnswer(res: ServerResponse, decision: Decision, req: AuthRequest): Decision {
-  // A proxy calling us over HTTP cannot drop a query parameter from the upstream URL, so an
-  // allow whose token came in the query would hand the token to the upstream. A token sent
-  // in a header on the same route is fine: the query then carries none (two would be refused).
+export function writeAnswer(
+  res: ServerResponse,
+  decision: Decision,
+  req: AuthRequest,
+  style: RequestStyle,
+): Decision {
+  const refusal = decision.kind === 'allow' ? unremovableToken(decision, req, style) : undefined
   const answered =
-    decision.kind === 'allow' && carriesAny(req.query, decision.removeQuery)
-      ? { ...deny('query_token_unsupported'), route: decision.route }
-      : decision
-  if (answered.kind === 'allow') writeAllow(res, answered)
+    refusal === undefined ? decision : { ...deny(refusal), route: (decision as Allow).route }
+  if (answered.kind === 'allow')
+    writeAllow(res, style.kind === 'envoy' ? forEnvoy(answered) : answered)
   else {
     const d = denial(answered, req)
     res.statusCode = d.http
@@ -31,6 +36,26 @@ export function writeAnswer(res: ServerResponse, decision: Decision, req: AuthRe
   return answered
 }
 
+/**
+ * Why this allow would hand the caller's token to the upstream through this proxy, judged by
+ * where this request's token came from (a token sent in `Authorization` on the same route is
+ * fine: two sources would have been refused as ambiguous). No proxy calling over HTTP can
+ * drop a query parameter. Only Envoy's http_service honours x-envoy-auth-headers-to-remove;
+ * nginx, Traefik and Caddy replace `Authorization` from our answer (their shipped configs
+ * do), but cannot be told to strip a cookie or another header.
+ */
+function unremovableToken(
+  allow: Allow,
+  req: AuthRequest,
+  style: RequestStyle,
+): DenyReason | undefined {
+  if (carriesAny(req.query, allow.removeQuery)) return 'query_token_unsupported'
+  if (style.kind === 'envoy') return undefined
+  if (carriesTokenCookie(req.headers, allow.tokenCookies)) return 'cookie_token_unsupported'
+  if (allow.tokenHeaders.some((name) => req.headers.has(name))) return 'header_token_unsupported'
+  return undefined
+}
+
 /** Whether the raw query has a parameter of one of these names (compared as extractToken does). */
 function carriesAny(query: string, names: readonly string[]): boolean {
   if (names.length === 0 || query === '') return false
@@ -38,6 +63,17 @@ function carriesAny(query: string, names: readonly string[]): boolean {
     const eq = pair.indexOf('=')
     return names.includes(eq === -1 ? pair : pair.slice(0, eq))
   })
+}
+
+/**
+ * Envoy's http_service copies only the headers its allowed_upstream_headers lists, and a
+ * `cookie` left off that list would leave the token cookie upstream: the whole Cookie header
+ * is removed instead of rewritten (LLM APIs read no cookies).
+ */
+function forEnvoy(allow: Allow): Allow {
+  const i = allow.tokenCookies.length > 0 ? allow.set.findIndex((h) => h.name === 'cookie') : -1
+  if (i === -1) return allow
+  return { ...allow, set: allow.set.filter((_, j) => j !== i), remove: [...allow.remove, 'cookie'] }
 }
 
 function writeAllow(res: ServerResponse, allow: Allow): void {

@@ -117,7 +117,7 @@ function authorize(
   runCheck(
     deps,
     read,
-    (decision, authReq) => writeAnswer(res, decision, authReq),
+    (decision, authReq) => writeAnswer(res, decision, authReq, style),
     style.kind === 'envoy' ? 'envoy_http' : 'forward_auth',
   )
 }

@@ -17,7 +17,7 @@ export function compileUpstream(
   const setNames = new Set(headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)))
   const tokenHeaders = config.forwardToken
     ? []
-    : tokenSources.flatMap((s) => (s.kind === 'header' ? [s.name] : []))
+    : [...new Set(tokenSources.flatMap((s) => (s.kind === 'header' ? [s.name] : [])))]
   // Envoy applies ext_authz's headers to set first and headers_to_remove after them
   // (ext_authz.cc onComplete), so removing `authorization` while setting it would strip the
   // provider key we inject. A set header already overwrites the caller's value.
@@ -27,10 +27,18 @@ export function compileUpstream(
   const removeQuery = config.forwardToken
     ? []
     : tokenSources.flatMap((s) => (s.kind === 'query' ? [s.name] : []))
+  // A route that sets or removes `cookie` itself has already dealt with the token cookie.
+  const cookieHandled = setNames.has('cookie') || remove.includes('cookie')
+  const tokenCookies =
+    config.forwardToken || cookieHandled
+      ? []
+      : tokenSources.flatMap((s) => (s.kind === 'cookie' ? [s.name] : []))
   return Object.freeze({
     headers: Object.freeze(headers),
     remove: Object.freeze(remove),
     removeQuery: Object.freeze(removeQuery),
+    tokenCookies: Object.freeze([...new Set(tokenCookies)]),
+    tokenHeaders: Object.freeze(tokenHeaders.filter((name) => name !== 'authorization')),
   })
 }
 

@@ -26,4 +26,12 @@ export interface UpstreamPlan {
   readonly remove: readonly string[]
   /** Query parameters that carry a token (unless forwardToken): stripped from the upstream URL. */
   readonly removeQuery: readonly string[]
+  /**
+   * Cookies that carry a token (unless forwardToken, or the route sets or removes `cookie`
+   * itself): cut out of the upstream `Cookie` header, the other cookies kept.
+   */
+  readonly tokenCookies: readonly string[]
+  /** Token headers other than `authorization` (unless forwardToken): in `remove`, which only
+   * Envoy can be told to do; forward-auth proxies cannot. */
+  readonly tokenHeaders: readonly string[]
 }

@@ -13,6 +13,8 @@ export interface RenderedUpstream {
   readonly set: readonly HeaderToSet[]
   readonly remove: readonly string[]
   readonly removeQuery: readonly string[]
+  readonly tokenCookies: readonly string[]
+  readonly tokenHeaders: readonly string[]
 }
 
 /**
@@ -42,7 +44,13 @@ export function renderUpstream(
     if (value !== undefined) set.push({ name: h.name, value: prefix + value })
     else remove = remove === plan.remove ? [...plan.remove, h.name] : [...remove, h.name]
   }
-  return { set, remove, removeQuery: plan.removeQuery }
+  return {
+    set,
+    remove,
+    removeQuery: plan.removeQuery,
+    tokenCookies: plan.tokenCookies,
+    tokenHeaders: plan.tokenHeaders,
+  }
 }
 
 function claimValue(claims: JWTPayload | undefined, path: readonly string[]): string | undefined {

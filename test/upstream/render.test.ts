@@ -86,3 +86,25 @@ test('claim values that cannot be a header value are refused', () => {
   assert.equal(claimHeaderValue({ a: 1 }), '{"a":1}')
   assert.equal(claimHeaderValue([{ a: 1 }, 'b']), '{"a":1},b')
 })
+
+test('token cookies and custom token headers are named for the adapters, unless forwarded or handled', () => {
+  const sources = compileTokenSources([
+    { header: 'authorization', prefix: 'Bearer ' },
+    { header: 'X-JWT' },
+    { cookie: 'session' },
+  ])
+  const plan = compileUpstream({ headers: {}, removeHeaders: [], forwardToken: false }, sources)
+  assert.deepEqual([plan.tokenCookies, plan.tokenHeaders], [['session'], ['x-jwt']])
+  const forwarded = compileUpstream({ headers: {}, removeHeaders: [], forwardToken: true }, sources)
+  assert.deepEqual([forwarded.tokenCookies, forwarded.tokenHeaders], [[], []])
+  const removed = compileUpstream(
+    { headers: {}, removeHeaders: ['Cookie'], forwardToken: false },
+    sources,
+  )
+  assert.deepEqual(removed.tokenCookies, [], 'the route removes every cookie already')
+  const set = compileUpstream(
+    { headers: { cookie: { value: 'a=b' } }, removeHeaders: [], forwardToken: false },
+    sources,
+  )
+  assert.deepEqual(set.tokenCookies, [], 'the route sets Cookie itself')
+})
