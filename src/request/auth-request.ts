@@ -1,3 +1,5 @@
+import { decodeUnreserved } from './unreserved.js'
+
 /**
  * The part of an Envoy CheckRequest that authorization reads, in one plain shape that both
  * adapters (gRPC Check today, HTTP later) produce. Header names are lower-case; a header sent
@@ -10,7 +12,10 @@ export interface AuthRequest {
   readonly host: string
   /** Path as Envoy sends it, query string included. */
   readonly path: string
-  /** Path without query string or fragment. */
+  /**
+   * Path without query string or fragment, percent-encoded unreserved characters decoded
+   * (`/%6Fpenai` is `/openai`): the path routes are matched on, as the proxy routes it.
+   */
   readonly pathname: string
   /** Raw query string without the leading `?` ('' when none). */
   readonly query: string
@@ -27,7 +32,10 @@ export interface AuthRequest {
 /** The parts an adapter reads from its transport; pathname and query follow from `path`. */
 export type RequestParts = Omit<AuthRequest, 'pathname' | 'query'>
 
-/** An AuthRequest from its parts: the method upper-cased, the path split at `?` and `#`. */
+/**
+ * An AuthRequest from its parts: the method upper-cased, the path split at `?` and `#`, and
+ * the pathname's unreserved characters decoded.
+ */
 export function authRequest(parts: RequestParts): AuthRequest {
   const { path } = parts
   const cut = indexOfAny(path, '?', '#')
@@ -38,7 +46,7 @@ export function authRequest(parts: RequestParts): AuthRequest {
     scheme: parts.scheme,
     host: parts.host,
     path,
-    pathname: cut === -1 ? path : path.slice(0, cut),
+    pathname: decodeUnreserved(cut === -1 ? path : path.slice(0, cut)),
     query: path[cut] === '?' ? path.slice(cut + 1, hash === -1 ? undefined : hash) : '',
     headers: parts.headers,
     contextExtensions: parts.contextExtensions,

@@ -183,4 +183,28 @@ export function gatewayScenarios(
       assert.equal(gateway().seen.length, before)
     },
   )
+
+  test(
+    `${proxy}: /%6Fpenai is the /openai route (the proxy serves it as /openai): 401, Bob 403, nothing up`,
+    { skip },
+    async () => {
+      const before = gateway().seen.length
+      const path = '/%6Fpenai/v1/chat/completions'
+      const bare = await go(path, 'POST', json, CHAT)
+      assert.equal(bare.status, 401, gateway().log())
+      assert.match(String(bare.headers['www-authenticate']), /^Bearer realm="http:\/\/127\.0\.0\.1/)
+      const bob = await go(path, 'POST', { ...json, authorization: `Bearer ${BOB_TOKEN}` }, CHAT)
+      assert.equal(bob.status, 403)
+      assert.equal(gateway().seen.length, before, 'no denied request reaches the upstream')
+      const alice = await go(
+        path,
+        'POST',
+        { ...json, authorization: `Bearer ${ALICE_TOKEN}` },
+        CHAT,
+      )
+      assert.equal(alice.status, 200)
+      const got = gateway().seen.at(-1)!
+      assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
+    },
+  )
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { checkRequest } from '../helpers/check-request.js'
 import { send } from '../helpers/gateway-scenarios.js'
-import { ALICE_TOKEN } from '../helpers/keys.js'
+import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 // Alice may use /openai only. A path the upstream resolves elsewhere must not borrow the
@@ -56,4 +56,31 @@ test('forward auth refuses the same paths 400 with no upstream headers', async (
     })
     assert.equal(whole.status, 400, `X-Original-URL ${path}`)
   }
+})
+
+// RFC 3986 §6.2.2.2: `%6F` is `o`. nginx serves /%6Fpenai from `location /openai`, and Envoy
+// with normalize_path: true sends it on as /openai: it must meet the /openai route's rules.
+const ENCODED_OPENAI = ['/%6Fpenai/v1/chat/completions', '/%6f%70%65%6E%61%69/v1', '/open%61i']
+
+test('percent-encoded unreserved characters are decoded before any route is tried', async () => {
+  for (const path of ENCODED_OPENAI) {
+    const bare = await server.client.check(checkRequest({ method: 'POST', path }))
+    assert.equal(bare.status?.message, 'token_missing', `${path}: the /openai route, not no_route`)
+    const bob = await server.client.check(
+      checkRequest({ method: 'POST', path, headers: { authorization: `Bearer ${BOB_TOKEN}` } }),
+    )
+    assert.equal(bob.status?.message, 'rbac_denied', path)
+    const forward = await send(`${server.httpAuthz}/forward-auth`, 'GET', {
+      authorization: `Bearer ${BOB_TOKEN}`,
+      'x-forwarded-uri': path,
+      'x-forwarded-method': 'POST',
+    })
+    assert.equal(forward.status, 403, path)
+    const envoy = await send(`${server.httpAuthz}/envoy${path}`, 'POST')
+    assert.equal(envoy.status, 401, path)
+  }
+  const dots = await server.client.check(
+    checkRequest({ method: 'POST', path: '/openai/%2E%2e/mistralai', headers: {} }),
+  )
+  assert.equal(dots.status?.message, 'path_not_normalized', 'decoded dots are still dot segments')
 })
