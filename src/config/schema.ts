@@ -73,8 +73,14 @@ const FetchTiming = {
   checkWait: Type.Optional(Duration),
 }
 
-const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming }, strict)
-const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming }, strict)
+/**
+ * `insecure: true` allows http:// for the URL, the discovered jwks_uri and redirects (tests,
+ * an IdP on loopback): keys fetched in clear text can be replaced by anyone on the path.
+ */
+const Insecure = { insecure: Type.Optional(Type.Boolean()) }
+
+const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming, ...Insecure }, strict)
+const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming, ...Insecure }, strict)
 
 const Jwks = Type.Object(
   {

@@ -82,6 +82,7 @@ function checkProvider(provider: ProviderConfig, path: string): ConfigError[] {
   if (provider.jwks.local !== undefined) {
     errors.push(...exactlyOne(provider.jwks.local, ['key', 'file'], joinPath(jwksPath, 'local')))
   }
+  errors.push(...checkHttps(provider, jwksPath))
   provider.tokenSources?.forEach((source, i) => {
     const sourcePath = joinPath(joinPath(path, 'tokenSources'), i)
     errors.push(...exactlyOne(source, ['header', 'query', 'cookie'], sourcePath))
@@ -90,6 +91,26 @@ function checkProvider(provider: ProviderConfig, path: string): ConfigError[] {
     }
   })
   return errors
+}
+
+/** Keys fetched over plain HTTP can be swapped on the way: https unless said otherwise. */
+function checkHttps(provider: ProviderConfig, jwksPath: string): ConfigError[] {
+  const { remote, oidc } = provider.jwks
+  const fetched =
+    remote !== undefined
+      ? { block: 'remote', key: 'url', url: remote.url, insecure: remote.insecure }
+      : oidc !== undefined
+        ? { block: 'oidc', key: 'issuerUrl', url: oidc.issuerUrl, insecure: oidc.insecure }
+        : undefined
+  if (fetched === undefined || fetched.url.startsWith('https://') || fetched.insecure === true)
+    return []
+  const { block, key } = fetched
+  return [
+    {
+      path: joinPath(joinPath(jwksPath, block), key),
+      message: `expected an https:// URL (keys over plain http can be replaced on the way; insecure: true on this ${block} block allows http for tests and a loopback IdP)`,
+    },
+  ]
 }
 
 function checkRoute(config: Config, route: RouteConfig, path: string): ConfigError[] {

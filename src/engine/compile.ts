@@ -142,11 +142,12 @@ function fetchedKeySource(
 ): KeySource {
   const { remote, oidc } = provider.jwks
   const timing = fetchTiming((remote ?? oidc)!)
-  const identity = JSON.stringify([remote?.url, oidc?.issuerUrl, provider.issuer, timing])
+  const insecure = (remote ?? oidc)!.insecure === true
+  const identity = JSON.stringify([remote?.url, oidc?.issuerUrl, provider.issuer, timing, insecure])
   const locate =
     remote !== undefined
       ? () => Promise.resolve(remote.url)
-      : oidcLocator(oidc!.issuerUrl, provider.issuer, timing.timeoutMs)
+      : oidcLocator(oidc!.issuerUrl, provider.issuer, { timeoutMs: timing.timeoutMs, insecure })
   return deps.pool.obtain(identity, () => {
     const onFetch = deps.onFetch
     return new RemoteKeySource({
@@ -154,6 +155,7 @@ function fetchedKeySource(
       locate,
       timing,
       ...deps.keySourceTime,
+      insecure,
       ...(onFetch ? { onFetch: (outcome: FetchOutcome) => onFetch(name, outcome) } : {}),
       ...(deps.warn ? { warn: deps.warn } : {}),
       ...(deps.tracer ? { tracer: deps.tracer } : {}),

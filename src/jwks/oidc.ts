@@ -1,4 +1,4 @@
-import { FetchFailed, fetchJson } from './fetch-json.js'
+import { FetchFailed, fetchJson, type FetchJsonOptions } from './fetch-json.js'
 
 /**
  * Finds the JWKS URL of an OpenID provider from `<issuerUrl>/.well-known/openid-configuration`.
@@ -9,10 +9,13 @@ import { FetchFailed, fetchJson } from './fetch-json.js'
 export async function discoverJwksUri(
   issuerUrl: string,
   expectedIssuer: string,
-  timeoutMs: number,
+  fetchOptions: FetchJsonOptions,
 ): Promise<string> {
   const url = discoveryUrl(issuerUrl)
-  const doc = (await fetchJson(url, timeoutMs)) as { issuer?: unknown; jwks_uri?: unknown } | null
+  const doc = (await fetchJson(url, fetchOptions)) as {
+    issuer?: unknown
+    jwks_uri?: unknown
+  } | null
   if (doc?.issuer !== expectedIssuer) {
     throw new FetchFailed(
       `discovery issuer ${JSON.stringify(doc?.issuer)} does not match the configured issuer`,
@@ -22,6 +25,12 @@ export async function discoverJwksUri(
   if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
     throw new FetchFailed('discovery document has no http(s) jwks_uri')
   }
+  // An https discovery document must not send the key fetch over plain http.
+  if (!jwksUri.startsWith('https://') && fetchOptions.insecure !== true) {
+    throw new FetchFailed(
+      'discovery document names an http:// jwks_uri; https only unless insecure: true',
+    )
+  }
   return jwksUri
 }
 
@@ -29,13 +38,15 @@ export async function discoverJwksUri(
 export function oidcLocator(
   issuerUrl: string,
   expectedIssuer: string,
-  timeoutMs: number,
+  fetchOptions: FetchJsonOptions,
 ): () => Promise<string> {
   let found: string | undefined
   return async () => {
-    found ??= await discoverJwksUri(issuerUrl, expectedIssuer, timeoutMs).catch((err: unknown) => {
-      throw new DiscoveryFailed(err, discoveryUrl(issuerUrl))
-    })
+    found ??= await discoverJwksUri(issuerUrl, expectedIssuer, fetchOptions).catch(
+      (err: unknown) => {
+        throw new DiscoveryFailed(err, discoveryUrl(issuerUrl))
+      },
+    )
     return found
   }
 }

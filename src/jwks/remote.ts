@@ -23,6 +23,8 @@ export interface RemoteSourceDeps {
   /** The JWKS URL: fixed, or found by OIDC discovery (which may fail like a fetch). */
   readonly locate: () => Promise<string>
   readonly timing: FetchTimingMs
+  /** Fetch over http:// too (config `insecure: true`); https only otherwise. */
+  readonly insecure?: boolean
   readonly now?: () => number
   /** Timers (background refresh, the Check's wait): injected with `now` so tests drive time. */
   readonly schedule?: Schedule
@@ -130,7 +132,8 @@ export class RemoteKeySource implements KeySource {
   async #fetchKeys(): Promise<KeySet> {
     const url = await this.#deps.locate()
     this.#url = url
-    const jwks = await fetchJson(url, this.#deps.timing.timeoutMs)
+    const { timing, insecure } = this.#deps
+    const jwks = await fetchJson(url, { timeoutMs: timing.timeoutMs, insecure: insecure === true })
     const keys = (jwks as { keys?: unknown } | null)?.keys
     if (Array.isArray(keys) && keys.length > MAX_KEYS) {
       this.#warn('jwks has too many keys; using the first ones', {

@@ -69,10 +69,10 @@ providers:
   keycloak:
     issuer: ${issuer}
     audiences: [${CLIENT_ID}]
-    jwks: { oidc: { issuerUrl: ${issuer} } }
+    jwks: { oidc: { issuerUrl: ${issuer}, insecure: true } }
   hung:
     issuer: https://hung.test
-    jwks: { remote: { url: ${hung.jwksUrl}, timeout: 30s } }
+    jwks: { remote: { url: ${hung.jwksUrl}, timeout: 30s, insecure: true } }
   solo:
     issuer: solo.io
     jwks: { local: { key: ${JSON.stringify(SEED_PEM_PUBLIC_KEY)} } }

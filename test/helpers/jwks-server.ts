@@ -15,6 +15,8 @@ export class JwksServer {
   issuer = ''
   jwksHits = 0
   discoveryHits = 0
+  /** Paths answered with a 302 to the given Location (absolute or relative). */
+  readonly redirects = new Map<string, string>()
   readonly #hung: ServerResponse[] = []
   readonly #onHang: (() => void)[] = []
   readonly #server = createServer((req, res) => this.#answer(req, res))
@@ -56,6 +58,11 @@ export class JwksServer {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse): void {
+    const location = this.redirects.get(req.url ?? '')
+    if (location !== undefined) {
+      res.writeHead(302, { location }).end()
+      return
+    }
     if (req.url === '/.well-known/openid-configuration') {
       this.discoveryHits++
       res.writeHead(200, { 'content-type': 'application/json' })

@@ -27,6 +27,7 @@ function source(locate: () => Promise<string>, now?: () => number) {
   const keys = new RemoteKeySource({
     provider: 'idp',
     locate,
+    insecure: true,
     timing: fetchTiming({ checkWait: '30s', cooldown: '0s', maxStale: '1h' }),
     warn: (msg, detail) => lines.push({ msg, detail }),
     ...(now ? { now } : {}),
@@ -52,7 +53,9 @@ test('an unreachable JWKS that never answered logs "no keys yet" and its URL wit
 test('OIDC with an unreachable IdP logs "no keys yet" and the discovery URL', async (t) => {
   const port = await closedPort()
   const issuerUrl = `http://127.0.0.1:${port}/realms/llm`
-  const { keys, lines } = source(oidcLocator(issuerUrl, issuerUrl, 5000))
+  const { keys, lines } = source(
+    oidcLocator(issuerUrl, issuerUrl, { timeoutMs: 5000, insecure: true }),
+  )
   t.after(() => keys.close())
   await keys.firstAttempt
   assert.equal(lines[0]!.msg, 'jwks fetch failed; no keys yet')

@@ -83,6 +83,7 @@ async function setup(
   const source = new RemoteKeySource({
     provider: 'idp',
     locate: async () => server.jwksUrl,
+    insecure: true,
     timing: fetchTiming(timing),
     now: clock.now,
     schedule: clock.schedule,
@@ -187,6 +188,7 @@ test('a provider that never had keys denies jwks_unavailable without waiting for
   const source = new RemoteKeySource({
     provider: 'idp',
     locate: async () => server.jwksUrl,
+    insecure: true,
     timing: fetchTiming({ timeout: '5s', checkWait: '150ms' }),
   })
   sources.push(source)
@@ -211,7 +213,8 @@ test('OIDC discovery finds jwks_uri; a discovery document for another issuer is 
   server.issuer = ISSUER
   const good = new RemoteKeySource({
     provider: 'kc',
-    locate: oidcLocator(`${server.url}/`, ISSUER, 1000),
+    locate: oidcLocator(`${server.url}/`, ISSUER, { timeoutMs: 1000, insecure: true }),
+    insecure: true,
     timing: fetchTiming({}),
   })
   sources.push(good)
@@ -221,7 +224,8 @@ test('OIDC discovery finds jwks_uri; a discovery document for another issuer is 
 
   const bad = new RemoteKeySource({
     provider: 'kc',
-    locate: oidcLocator(server.url, 'https://other.test', 1000),
+    locate: oidcLocator(server.url, 'https://other.test', { timeoutMs: 1000, insecure: true }),
+    insecure: true,
     timing: fetchTiming({}),
   })
   sources.push(bad)
@@ -239,7 +243,7 @@ test('a token refused for an unknown kid during a cooldown verifies once the coo
   const server = await new JwksServer().start()
   servers.push(server)
   server.keys = [a.jwk]
-  const cfg = `providers:\n  idp:\n    issuer: ${ISSUER}\n    jwks: { remote: { url: ${server.jwksUrl}, cooldown: 300ms } }\nroutes:\n  - name: api\n`
+  const cfg = `providers:\n  idp:\n    issuer: ${ISSUER}\n    jwks: { remote: { url: ${server.jwksUrl}, cooldown: 300ms, insecure: true } }\nroutes:\n  - name: api\n`
   const { startTestServer } = await import('../helpers/server.js')
   const { checkRequest } = await import('../helpers/check-request.js')
   const clock = new ManualClock()
@@ -271,6 +275,7 @@ test('a fetched RSA key under 2048 bits is skipped with a log line; its tokens a
   const source = new RemoteKeySource({
     provider: 'idp',
     locate: async () => server.jwksUrl,
+    insecure: true,
     timing: fetchTiming({}),
     warn: (msg) => warnings.push(msg),
   })
@@ -289,3 +294,44 @@ test('a fetched RSA key under 2048 bits is skipped with a log line; its tokens a
 })
 
 const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url')
+
+test('redirects: followed within the same origin only, and at most 5 times', async () => {
+  const a = await signer('a')
+  const server = await new JwksServer().start()
+  const elsewhere = await new JwksServer().start()
+  servers.push(server, elsewhere)
+  server.keys = [a.jwk]
+  elsewhere.keys = [a.jwk]
+  server.redirects.set('/moved', '/jwks.json')
+  server.redirects.set('/away', elsewhere.jwksUrl)
+  server.redirects.set('/loop', '/loop')
+  const lastError = async (path: string) => {
+    const source = new RemoteKeySource({
+      provider: 'idp',
+      locate: async () => `${server.url}${path}`,
+      insecure: true,
+      timing: fetchTiming({}),
+    })
+    sources.push(source)
+    await source.firstAttempt
+    return source.status().ready ? 'ready' : source.status().lastError
+  }
+  assert.equal(await lastError('/moved'), 'ready')
+  assert.equal(await lastError('/away'), `redirect to another origin refused (${elsewhere.url})`)
+  assert.equal(elsewhere.jwksHits, 0, 'the other origin was never asked')
+  assert.equal(await lastError('/loop'), 'more than 5 redirects')
+})
+
+test('without insecure only https is fetched, whatever the URL came from', async () => {
+  const server = await new JwksServer().start()
+  servers.push(server)
+  const source = new RemoteKeySource({
+    provider: 'idp',
+    locate: async () => server.jwksUrl,
+    timing: fetchTiming({}),
+  })
+  sources.push(source)
+  await source.firstAttempt
+  assert.equal(source.status().lastError, 'refused http:// URL: https only unless insecure: true')
+  assert.equal(server.jwksHits, 0)
+})

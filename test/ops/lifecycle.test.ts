@@ -184,7 +184,7 @@ test('readiness follows the keys: not ready while a JWKS is unreachable, ready o
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-ready-'))
   writeFileSync(
     join(dir, 'config.yaml'),
-    `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 30s, cacheDuration: 1s, maxStale: 2s } }\nroutes:\n  - name: api\n`,
+    `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 30s, cacheDuration: 1s, maxStale: 2s, insecure: true } }\nroutes:\n  - name: api\n`,
   )
   const server = await startServeProcess([
     '--config',

@@ -136,6 +136,18 @@ const table: [string, string, string, RegExp][] = [
     /expected an http:\/\/ or https:\/\/ URL/,
   ],
   [
+    'remote JWKS over plain http',
+    `providers:\n  p: { issuer: i, jwks: { remote: { url: "http://idp.example/jwks.json" } } }\n${ROUTE}`,
+    'providers.p.jwks.remote.url',
+    /expected an https:\/\/ URL .*insecure: true on this remote block/,
+  ],
+  [
+    'OIDC discovery over plain http',
+    `providers:\n  p: { issuer: i, jwks: { oidc: { issuerUrl: "http://idp.example", insecure: false } } }\n${ROUTE}`,
+    'providers.p.jwks.oidc.issuerUrl',
+    /expected an https:\/\/ URL/,
+  ],
+  [
     'algorithms no key can serve',
     `providers:\n  p: { issuer: i, algorithms: [HS256], jwks: { local: { key: ${KEY} } } }\n${ROUTE}`,
     'providers.p',
