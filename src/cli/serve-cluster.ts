@@ -17,6 +17,12 @@ export type WorkerReport =
     }
   | { readonly jwtExtAuthz: 'readiness'; readonly notReady: string | null }
 
+/** What the primary tells every worker: the cluster's readiness, as its /readyz answers. */
+export interface ClusterReadiness {
+  readonly jwtExtAuthz: 'cluster-readiness'
+  readonly notReady: string | null
+}
+
 /**
  * `serve --workers N`: the primary forks N workers that each run the Check server on the
  * shared gRPC port (each accepts connections from it), and itself serves
@@ -37,6 +43,7 @@ export async function servePrimary(
   // just been killed was never served nor closed (nodejs/node#3551): Envoy reconnected into
   // it at once and every Check on that connection timed out (608 of 815 requests in one run).
   cluster.schedulingPolicy = cluster.SCHED_NONE
+  const notReady = (): string | undefined => clusterNotReady(draining, workers, readiness)
   const fork = (): Worker => cluster.fork()
   for (let i = 0; i < workers; i++) fork()
   cluster.on('exit', (worker) => {
@@ -47,7 +54,15 @@ export async function servePrimary(
     draining = true
     await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
   }
-  const first = await firstListening(readiness)
+  // A report may change the cluster's readiness: workers hear of it for their gRPC health,
+  // and a new worker hears it once listening.
+  let told: string | undefined | null = null
+  cluster.on('message', (worker, message: WorkerReport) => {
+    if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
+    const now = notReady()
+    if (now !== told || message?.jwtExtAuthz === 'listening') tellWorkers((told = now))
+  })
+  const first = await firstListening()
   if ('exitCode' in first) {
     // The worker said why (a port in use, ...): stop the others rather than fork forever.
     await stopAll('SIGTERM')
@@ -63,7 +78,7 @@ export async function servePrimary(
           metrics: () => aggregator.clusterMetrics(),
           contentType: aggregator.contentType,
         },
-        notReadyReason: () => clusterNotReady(draining, workers, readiness),
+        notReadyReason: notReady,
       }),
     )
   } catch (err) {
@@ -103,15 +118,14 @@ function readListen(
 
 /**
  * Resolves with the ports once a worker is listening, or with the exit code of a worker that
- * exited before any did (it could not start); tracks readiness reports.
+ * exited before any did (it could not start).
  */
-function firstListening(
-  readiness: Map<number, string | null>,
-): Promise<{ grpcPort: number; httpAuthzPort: number | null } | { exitCode: number }> {
+function firstListening(): Promise<
+  { grpcPort: number; httpAuthzPort: number | null } | { exitCode: number }
+> {
   return new Promise((resolve) => {
-    cluster.on('message', (worker, message: WorkerReport) => {
+    cluster.on('message', (_worker, message: WorkerReport) => {
       if (message?.jwtExtAuthz === 'listening') resolve(message)
-      if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
     })
     cluster.once('exit', (_w, code) => resolve({ exitCode: code ?? 1 }))
   })
@@ -126,6 +140,13 @@ function clusterNotReady(
   if (readiness.size < workers) return `${readiness.size} of ${workers} workers reporting`
   const reasons = [...new Set([...readiness.values()].filter((r): r is string => r !== null))]
   return reasons.length === 0 ? undefined : reasons.join('; ')
+}
+
+function tellWorkers(notReady: string | undefined): void {
+  const message: ClusterReadiness = { jwtExtAuthz: 'cluster-readiness', notReady: notReady ?? null }
+  for (const worker of Object.values(cluster.workers ?? {})) {
+    if (worker?.isConnected()) worker.send(message)
+  }
 }
 
 function forward(signal: NodeJS.Signals): void {

@@ -21,7 +21,7 @@ import { TlsMaterialError, tlsFiles } from '../tls/material.js'
 import { ServerTls } from '../tls/server-tls.js'
 import { setUpTracing, type RunningTracing } from '../tracing/setup.js'
 import { ListenerGroup, routeGrpcLogs } from './listeners.js'
-import { servePrimary, type WorkerReport } from './serve-cluster.js'
+import { servePrimary, type ClusterReadiness, type WorkerReport } from './serve-cluster.js'
 
 /** Longest the exit waits for queued spans to reach the collector (SIGTERM). */
 const TRACE_FLUSH_MS = 2000
@@ -72,14 +72,22 @@ export async function serve(options: ServeOptions): Promise<number> {
   const holder = new EngineHolder(engine)
   applySettings(log, engine, options)
   metrics.observeKeySources(() => holder.current().keySources)
-  const state = { draining: false }
+  const state = { draining: false, warm: false }
   // Warm before listening as well: a `--workers` worker takes connections of its own as soon
   // as it listens (SCHED_NONE), whatever its health says. Fetched keys warm after their fetch.
   await warmUp(engine).catch((err: unknown) => log.warn({ err }, 'warm-up failed; serving cold'))
+  // One readiness source: /readyz, and grpc.health.v1 for the Check service name. A worker
+  // also follows what the primary's /readyz says for the whole cluster.
+  const clusterView = cluster.isWorker ? followClusterReadiness() : undefined
+  const ownReadiness = (): string | undefined =>
+    state.draining
+      ? 'draining'
+      : (notReadyReason(holder.current()) ?? (state.warm ? undefined : 'warming up'))
+  const readiness = (): string | undefined => ownReadiness() ?? clusterView?.notReady()
   const bound = new ListenerGroup()
   const grpcAddress = options.grpc ?? engine.listen.grpc
   const check = await bound.bind('--grpc', grpcAddress, () =>
-    startCheckServer(grpcAddress, { holder, metrics, log }, false, tls),
+    startCheckServer(grpcAddress, { holder, metrics, log }, () => readiness() === undefined, tls),
   )
   const httpAuthzAddress = options.httpAuthz ?? engine.listen.httpAuthz
   const httpAuthz =
@@ -91,24 +99,25 @@ export async function serve(options: ServeOptions): Promise<number> {
   const listeners: CheckListener[] = [{ name: 'grpc', address: grpcAddress }]
   if (httpAuthz) listeners.push({ name: 'httpAuthz', address: httpAuthzAddress })
   warnIfKeysExposed(log, engine, listeners, tls)
-  const readiness = (): string | undefined =>
-    state.draining ? 'draining' : notReadyReason(holder.current())
   const httpAddress = options.http ?? engine.listen.http
   const ops = cluster.isWorker
-    ? reportToPrimary(metrics, check.port, httpAuthz?.port, readiness)
+    ? reportToPrimary(metrics, check.port, httpAuthz?.port, ownReadiness)
     : await bound.bind('--http', httpAddress, () =>
         startOpsServer(splitHostPort(httpAddress).host, splitHostPort(httpAddress).port, {
           registry: metrics.registry,
           notReadyReason: readiness,
         }),
       )
-  // Keys first, then one warm run of the Check path, then SERVING: Envoy's health check
-  // sends no Check our way before its first real one is fast. Not awaited: serving goes on
+  // Keys first, then one warm run of the Check path, then ready: Envoy's health check sends
+  // no Check our way before its first real one is fast. Not awaited: serving goes on
   // meanwhile, and the chain cannot reject (the catch).
   void firstFetches(engine)
     .then(() => warmUp(engine))
     .catch((err: unknown) => log.warn({ err }, 'warm-up failed; serving cold'))
-    .then(() => state.draining || check.setServing(true))
+    .then(() => {
+      state.warm = true
+      check.syncHealth()
+    })
   const reloader = new ConfigReloader({
     configFile,
     holder,
@@ -121,6 +130,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       warnIfKeysExposed(log, next, listeners, tls)
       if (JSON.stringify(next.listen.tls) !== JSON.stringify(previous.listen.tls))
         log.warn('listen.tls changed: it takes effect on restart (the files it names reload)')
+      check.syncHealth()
     },
   })
   const onHangup = (): void => {
@@ -234,7 +244,7 @@ async function drain(
   log: Logger,
   signal: string,
 ): Promise<void> {
-  check.setServing(false)
+  check.syncHealth()
   log.info(
     { signal, delayMs: engine.shutdown.delayMs, timeoutMs: engine.shutdown.timeoutMs },
     'draining',
@@ -245,6 +255,19 @@ async function drain(
     httpAuthz?.close(engine.shutdown.timeoutMs),
   ])
   log.info('stopped')
+}
+
+/**
+ * What the primary last said about the whole cluster (`serve --workers`): a worker's gRPC
+ * health then matches the primary's /readyz, whichever worker a probe reaches. Not ready
+ * until the primary has said anything.
+ */
+function followClusterReadiness(): { notReady(): string | undefined } {
+  let notReady: string | undefined = 'waiting for the primary'
+  process.on('message', (message: ClusterReadiness) => {
+    if (message?.jwtExtAuthz === 'cluster-readiness') notReady = message.notReady ?? undefined
+  })
+  return { notReady: () => notReady }
 }
 
 /**

@@ -56,10 +56,21 @@ export function watchHealth(address: string, name: string): HealthWatch {
   }
 }
 
-/** grpc.health.v1 status of `name` ('' = the server) as SERVING / NOT_SERVING. */
-export async function healthStatus(address: string, name: string): Promise<string> {
+/**
+ * grpc.health.v1 status of `name` ('' = the server) as SERVING / NOT_SERVING.
+ * `ownConnection`: a fresh connection (with `serve --workers`, possibly another worker).
+ */
+export async function healthStatus(
+  address: string,
+  name: string,
+  opts: { ownConnection?: boolean } = {},
+): Promise<string> {
   const Health = makeGenericClientConstructor(service, 'Health')
-  const client = new Health(address, credentials.createInsecure()) as unknown as HealthStub
+  const client = new Health(
+    address,
+    credentials.createInsecure(),
+    opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {},
+  ) as unknown as HealthStub
   try {
     const res = await new Promise<{ status: string | number }>((resolve, reject) =>
       client.Check({ service: name }, (err, r) => (err ? reject(err) : resolve(r))),
