@@ -7,7 +7,13 @@ import { startCheckServer, type RunningCheckServer } from '../check/server.js'
 import { warmUp } from '../check/warm-up.js'
 import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
-import { firstFetches, loadConfig, loadEngine, notReadyReason } from '../engine/load.js'
+import {
+  firstFetches,
+  loadConfig,
+  loadEngine,
+  notReadyReason,
+  providersWithoutAudiences,
+} from '../engine/load.js'
 import { KeySourcePool } from '../jwks/pool.js'
 import { hostOf, splitHostPort } from '../lib/address.js'
 import { packageRoot } from '../lib/package-root.js'
@@ -226,6 +232,12 @@ function applySettings(log: Logger, engine: Engine, options: ServeOptions): void
   log.level = options.logLevel ?? engine.logLevel
   for (const name of engine.secrets.defaulted()) {
     log.warn({ secretName: name }, 'secret env var unset: using the demo default from the config')
+  }
+  for (const provider of providersWithoutAudiences(engine)) {
+    log.warn(
+      { provider },
+      'provider has no audiences: any token its identity provider issues (ID tokens and other clients included) passes; list the audiences this gateway accepts',
+    )
   }
 }
 

@@ -37,3 +37,14 @@ export function notReadyReason(engine: Engine): string | undefined {
 export async function firstFetches(engine: Engine): Promise<void> {
   await Promise.all([...engine.keySources.values()].flatMap((s) => s.firstAttempt ?? []))
 }
+
+/**
+ * Providers whose keys are fetched from an identity provider and that check no audience:
+ * any token that IdP issues for any client — ID tokens included — passes them. Local keys
+ * are usually a signer of our own, so they are not named.
+ */
+export function providersWithoutAudiences(engine: Engine): string[] {
+  return [...engine.providers]
+    .filter(([name, v]) => v.audiences.length === 0 && engine.keySources.get(name)?.firstAttempt)
+    .map(([name]) => name)
+}
