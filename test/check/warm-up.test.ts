@@ -24,7 +24,7 @@ providers:
   solo: { issuer: solo.io, jwks: { local: { key: ${JSON.stringify(SEED_PEM_PUBLIC_KEY)} } } }
   dev: { issuer: dev, jwks: { local: { key: ${JSON.stringify(DEV_JWKS)} } } }
   ec: { issuer: ec, jwks: { local: { key: ${JSON.stringify(ecJwks)} } } }
-  down: { issuer: down, audiences: [x], jwks: { remote: { url: "${idp.jwksUrl}" } } }
+  down: { issuer: down, audiences: [x], jwks: { remote: { url: "${idp.jwksUrl}", insecure: true } } }
 routes:
   - name: openai
     match: { prefix: /openai }
