@@ -59,7 +59,7 @@ const KeyMaterial = Type.Object(
 
 const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$' })
 
-/** Timing of a fetched key set; every field optional (defaults in jwks/remote-options.ts). */
+/** How a key set is fetched; every field optional (defaults in jwks/remote-options.ts). */
 const FetchTiming = {
   /** Keys are refreshed in the background before this age (default 10m). */
   cacheDuration: Type.Optional(Duration),
@@ -71,16 +71,12 @@ const FetchTiming = {
   maxStale: Type.Optional(Duration),
   /** Longest a Check waits on a key fetch before denying `jwks_unavailable` (default 150ms). */
   checkWait: Type.Optional(Duration),
+  /** Allow http:// (tests, a loopback IdP): keys in clear text can be replaced on the way. */
+  insecure: Type.Optional(Type.Boolean()),
 }
 
-/**
- * `insecure: true` allows http:// for the URL, the discovered jwks_uri and redirects (tests,
- * an IdP on loopback): keys fetched in clear text can be replaced by anyone on the path.
- */
-const Insecure = { insecure: Type.Optional(Type.Boolean()) }
-
-const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming, ...Insecure }, strict)
-const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming, ...Insecure }, strict)
+const RemoteJwks = Type.Object({ url: HttpUrl, ...FetchTiming }, strict)
+const OidcJwks = Type.Object({ issuerUrl: HttpUrl, ...FetchTiming }, strict)
 
 const Jwks = Type.Object(
   {

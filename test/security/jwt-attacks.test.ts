@@ -313,22 +313,3 @@ test('a key the mixed provider holds still verifies its own tokens (the suite at
   )
   assert.equal((await check(ok)).status?.code, 0)
 })
-
-test('registered claims of the wrong type are malformed even with no audience configured', async () => {
-  // RFC 7519 §4.1; Envoy's jwt_verify_lib refuses each of these (its test vectors).
-  for (const [name, claims] of [
-    ['numeric sub', { sub: 123456 }],
-    ['numeric jti', { jti: 1234567 }],
-    ['numeric aud', { aud: 1234567 }],
-    ['aud of numbers', { aud: [1, 2] }],
-    ['aud mixing a string and a number', { aud: ['a', 2] }],
-    ['object sub', { sub: { id: 'x' } }],
-    ['null iat', { iat: null }],
-    ['negative iat', { iat: -5 }],
-    ['exp past 2^53', { exp: 2 ** 60 }],
-  ] as const) {
-    await expectDenied(name, await sign(claims), 'token_malformed')
-  }
-  const ok = await check(await sign({ sub: 'a', jti: 'j', aud: ['x', 'y'], iat: now() - 5 }))
-  assert.equal(ok.status?.code, 0, 'well-typed registered claims pass')
-})
