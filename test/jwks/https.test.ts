@@ -11,14 +11,16 @@ import { createCheckClient } from '../helpers/check-client.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
-import { makeTestCa } from '../helpers/tls.js'
+import { generateCerts } from '../tls/tls-fixtures.js'
 
 /**
- * Keys fetched over real TLS: an https IdP whose certificate a throwaway CA signed, trusted by
- * the `serve` child through NODE_EXTRA_CA_CERTS (the production code has no TLS switch). The
- * IdP also tries to send the key fetch to plain http, by redirect and by its jwks_uri.
+ * Keys fetched over real TLS: an https IdP whose certificate a throwaway CA signed
+ * (scripts/gen-test-certs.sh, per run), trusted by the `serve` child through
+ * NODE_EXTRA_CA_CERTS: the production code has no TLS switch. The IdP also tries to send the
+ * key fetch to plain http, by redirect and by its jwks_uri.
  */
-const ca = makeTestCa()
+const certs = generateCerts()
+const caFile = join(certs.dir, 'ca.crt')
 let idp: Server
 let base = ''
 const plain = new JwksServer()
@@ -29,21 +31,24 @@ before(async () => {
   signer = { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid: 'k' } }
   await plain.start()
   plain.keys = [signer.jwk]
-  idp = createServer({ cert: ca.cert, key: ca.key }, (req, res) => {
-    const json = (body: unknown) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-    const redirect = (location: string) => res.writeHead(302, { location }).end()
-    const routes: Record<string, () => void> = {
-      '/.well-known/openid-configuration': () =>
-        json({ issuer: 'https://idp.test/ok', jwks_uri: `${base}/jwks.json` }),
-      '/plain/.well-known/openid-configuration': () =>
-        json({ issuer: 'https://idp.test/plain', jwks_uri: plain.jwksUrl }),
-      '/jwks.json': () => json({ keys: [signer.jwk] }),
-      '/moved': () => redirect('/jwks.json'),
-      '/downgrade': () => redirect(plain.jwksUrl),
-    }
-    ;(routes[req.url ?? ''] ?? (() => res.writeHead(404).end()))()
-  })
+  idp = createServer(
+    { cert: certs.pem('server.crt'), key: certs.pem('server.key') },
+    (req, res) => {
+      const json = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+      const redirect = (location: string) => res.writeHead(302, { location }).end()
+      const routes: Record<string, () => void> = {
+        '/.well-known/openid-configuration': () =>
+          json({ issuer: 'https://idp.test/ok', jwks_uri: `${base}/jwks.json` }),
+        '/plain/.well-known/openid-configuration': () =>
+          json({ issuer: 'https://idp.test/plain', jwks_uri: plain.jwksUrl }),
+        '/jwks.json': () => json({ keys: [signer.jwk] }),
+        '/moved': () => redirect('/jwks.json'),
+        '/downgrade': () => redirect(plain.jwksUrl),
+      }
+      ;(routes[req.url ?? ''] ?? (() => res.writeHead(404).end()))()
+    },
+  )
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve))
   base = `https://127.0.0.1:${(idp.address() as AddressInfo).port}`
 })
@@ -51,6 +56,7 @@ after(async () => {
   idp.closeAllConnections()
   await new Promise((resolve) => idp.close(resolve))
   await plain.close()
+  certs.remove()
 })
 
 function configFile(): string {
@@ -89,7 +95,7 @@ async function verdict(server: ServeProcess, provider: string): Promise<string> 
 
 test('https keys from a trusted IdP verify; a redirect or a jwks_uri to plain http is refused', async (t) => {
   const server = await startServeProcess(['--config', configFile(), '--log-level', 'silent'], {
-    NODE_EXTRA_CA_CERTS: ca.caFile,
+    NODE_EXTRA_CA_CERTS: caFile,
   })
   t.after(() => server.stop())
   assert.equal(
