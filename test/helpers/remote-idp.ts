@@ -50,7 +50,8 @@ export function gatewayConfigWithRemoteIdp(
   }
   config.providers.idp = {
     issuer: idp.issuer,
-    jwks: { remote: { url: idp.server.jwksUrl, ...remote } },
+    // A loopback IdP over plain http: allowed only with insecure: true.
+    jwks: { remote: { url: idp.server.jwksUrl, insecure: true, ...remote } },
   }
   config.routes.find((r) => r.name === 'openai')!.providers!.push('idp')
   const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-idp-')), 'config.yaml')
