@@ -18,7 +18,7 @@ export function writeTracingConfig(tracing: string, jwksUrl?: string): string {
       ? ''
       : `  rotating:
     issuer: rotating.example
-    jwks: { remote: { url: ${jwksUrl}, checkWait: 5s } }
+    jwks: { remote: { url: ${jwksUrl}, checkWait: 5s, insecure: true } }
 `
   const remoteRoute =
     jwksUrl === undefined
