@@ -48,7 +48,7 @@ export async function startCheckServer(
   return {
     server,
     port,
-    syncHealth: health.sync,
+    syncHealth: () => health.sync(),
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
         tlsListener?.close()

@@ -45,6 +45,9 @@ export async function firstFetches(engine: Engine): Promise<void> {
  */
 export function providersWithoutAudiences(engine: Engine): string[] {
   return [...engine.providers]
-    .filter(([name, v]) => v.audiences.length === 0 && engine.keySources.get(name)?.firstAttempt)
+    .filter(
+      ([name, v]) =>
+        v.audiences.length === 0 && engine.keySources.get(name)?.firstAttempt !== undefined,
+    )
     .map(([name]) => name)
 }

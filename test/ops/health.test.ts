@@ -83,7 +83,12 @@ test('serve --workers 2: every worker answers health as the primary /readyz does
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-health-'))
   writeFileSync(join(dir, 'c.yaml'), configYaml(idp))
   const server = await startServeProcess([
-    ...['--config', join(dir, 'c.yaml'), '--log-level', 'silent', '--workers', '2'],
+    '--config',
+    join(dir, 'c.yaml'),
+    '--log-level',
+    'silent',
+    '--workers',
+    '2',
   ])
   t.after(() => server.stop())
   await readyzBecomes(server.http, 503, 'idp (HTTP 500)')
@@ -93,7 +98,7 @@ test('serve --workers 2: every worker answers health as the primary /readyz does
   // The primary tells its workers as soon as it knows; /readyz knew first.
   for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(25))
     if ((await checkHealth(server, 6)).every((s) => s === 'SERVING')) return
-  assert.fail(`workers disagree with /readyz: ${await checkHealth(server, 6)}`)
+  assert.fail(`workers disagree with /readyz: ${(await checkHealth(server, 6)).join(', ')}`)
 })
 
 test('keys past maxStale and back (injected clock): health and /readyz change together', async (t) => {
@@ -105,7 +110,7 @@ test('keys past maxStale and back (injected clock): health and /readyz change to
   const engine = compileEngine(validated.config as Config, {
     env: {},
     baseDir: process.cwd(),
-    now: () => now,
+    keySourceTime: { now: () => now },
   })
   const source = engine.keySources.get('idp')!
   t.after(() => source.close?.())
