@@ -106,7 +106,7 @@ test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answere
   idp.keys = [k1.jwk]
   const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-drain-'))
   writeFileSync(join(dir, 'openai-key'), 'sk-one')
-  const remote = `  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 60s, checkWait: 60s } }\n`
+  const remote = `  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 60s, checkWait: 60s, insecure: true } }\n`
   writeFileSync(
     join(dir, 'config.yaml'),
     config('gpt-3.5-turbo', 'shutdown: { delay: 200ms, timeout: 60s }\n').replace(
