@@ -2,6 +2,8 @@
 // `/openai` answered by Envoy itself (direct_response: the cheapest upstream there is), and a
 // side route for the sampled requests (header x-bench-sample) to the echo upstream, so the bench
 // can see what an upstream receives. Only the authorization filter differs between set-ups.
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
 
 /** What stands between the listener and the router. */
 export type Guard =
@@ -19,7 +21,6 @@ export interface EnvoySetup {
 const T = {
   hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  extAuthz: 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
   extAuthzPerRoute:
     'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute',
   jwtAuthn: 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
@@ -50,18 +51,18 @@ function cluster(name: string, port: number, http2: boolean): object {
   }
 }
 
-/** ext_authz as envoy/envoy.yaml ships it (timeout, failure_mode_allow, request body). */
+/**
+ * ext_authz exactly as envoy/envoy.yaml ships it (timeout, retry policy, failure_mode_allow,
+ * request body), read from that file so the bench follows it; only the cluster is ours.
+ */
 function extAuthz(): object {
-  return {
-    name: 'envoy.filters.http.ext_authz',
-    typed_config: {
-      '@type': T.extAuthz,
-      transport_api_version: 'V3',
-      grpc_service: { envoy_grpc: { cluster_name: 'authz' }, timeout: '0.25s' },
-      failure_mode_allow: false,
-      with_request_body: { max_request_bytes: 65536, allow_partial_message: true },
-    },
-  }
+  const shipped = parse(readFileSync('envoy/envoy.yaml', 'utf8'))
+  const hcm = shipped.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+  const filter = hcm.http_filters.find(
+    (f: { name: string }) => f.name === 'envoy.filters.http.ext_authz',
+  )
+  filter.typed_config.grpc_service.envoy_grpc = { cluster_name: 'authz' }
+  return filter
 }
 
 /**
