@@ -1,5 +1,6 @@
 import type { CheckRequest, HttpRequest } from '../proto/types.js'
-import { addHeader, authRequest, type AuthRequest } from '../request/auth-request.js'
+import { authRequest, type AuthRequest } from '../request/auth-request.js'
+import { addHeader, envoyHeaders, type RequestHeaders } from '../request/headers.js'
 
 const EMPTY_MAP: ReadonlyMap<string, string> = new Map()
 
@@ -31,11 +32,11 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
  * Envoy sends either `headers` (names lower-cased, repeats comma-joined) or, with
  * `encode_raw_headers`, `header_map` (raw bytes, repeats kept). Read whichever is there.
  */
-function readHeaders(http: HttpRequest): { headers: Map<string, string[]>; bytes: number } {
-  const headers = new Map<string, string[]>()
-  let bytes = 0
+function readHeaders(http: HttpRequest): { headers: RequestHeaders; bytes: number } {
   const raw = http.header_map?.headers
   if (raw !== undefined && raw.length > 0) {
+    const headers = new Map<string, string[]>()
+    let bytes = 0
     for (const h of raw) {
       if (typeof h.key !== 'string') continue
       const value =
@@ -47,18 +48,10 @@ function readHeaders(http: HttpRequest): { headers: Map<string, string[]>; bytes
     }
     return { headers, bytes }
   }
-  const map = http.headers
-  if (map !== undefined && map !== null) {
-    for (const key of Object.keys(map)) {
-      const value = String(map[key])
-      bytes += key.length + value.length
-      addHeader(headers, key, value)
-    }
-  }
-  return { headers, bytes }
+  return envoyHeaders(http.headers ?? {})
 }
 
-function first(headers: ReadonlyMap<string, readonly string[]>, name: string): string {
+function first(headers: RequestHeaders, name: string): string {
   return headers.get(name)?.[0] ?? ''
 }
 

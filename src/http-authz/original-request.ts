@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
-import { addHeader, authRequest, type AuthRequest } from '../request/auth-request.js'
+import { authRequest, type AuthRequest } from '../request/auth-request.js'
+import { addHeader } from '../request/headers.js'
 
 /** Where the original request is described, by the path the proxy calls us on. */
 export type RequestStyle =

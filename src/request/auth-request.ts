@@ -1,3 +1,4 @@
+import type { RequestHeaders } from './headers.js'
 import { decodeUnreserved } from './unreserved.js'
 
 /**
@@ -19,7 +20,7 @@ export interface AuthRequest {
   readonly pathname: string
   /** Raw query string without the leading `?` ('' when none). */
   readonly query: string
-  readonly headers: ReadonlyMap<string, readonly string[]>
+  readonly headers: RequestHeaders
   readonly contextExtensions: ReadonlyMap<string, string>
   /** Header names and values, in bytes (UTF-16 units for `headers`, bytes for `header_map`). */
   readonly headerBytes: number
@@ -62,12 +63,4 @@ function indexOfAny(text: string, a: string, b: string): number {
   if (i === -1) return j
   if (j === -1) return i
   return Math.min(i, j)
-}
-
-/** Adds one header value under its lower-cased name, keeping earlier values of the same name. */
-export function addHeader(headers: Map<string, string[]>, key: string, value: string): void {
-  const name = key.toLowerCase()
-  const existing = headers.get(name)
-  if (existing === undefined) headers.set(name, [value])
-  else existing.push(value)
 }

@@ -1,4 +1,5 @@
 import type { Allow } from '../decision/decision.js'
+import type { RequestHeaders } from '../request/headers.js'
 
 const COOKIE = 'cookie'
 
@@ -9,10 +10,7 @@ const COOKIE = 'cookie'
  * is sent. The allow is returned as it is when the request carries no token cookie (the
  * token came from a header), so the shared allow of a cached token stays shared.
  */
-export function cutTokenCookies(
-  allow: Allow,
-  headers: ReadonlyMap<string, readonly string[]>,
-): Allow {
+export function cutTokenCookies(allow: Allow, headers: RequestHeaders): Allow {
   if (allow.tokenCookies.length === 0) return allow
   const values = headers.get(COOKIE)
   if (values === undefined) return allow
@@ -29,10 +27,7 @@ export function cutTokenCookies(
 }
 
 /** Whether the request's Cookie header carries one of these cookies (a token was read there). */
-export function carriesTokenCookie(
-  headers: ReadonlyMap<string, readonly string[]>,
-  names: readonly string[],
-): boolean {
+export function carriesTokenCookie(headers: RequestHeaders, names: readonly string[]): boolean {
   const values = names.length === 0 ? undefined : headers.get(COOKIE)
   return values !== undefined && cookiesIn(values).some((c) => names.includes(nameOf(c)))
 }
