@@ -3,7 +3,7 @@ import { base64url } from 'jose'
 import { allow, deny } from '../decision/decision.js'
 import type { Engine } from '../engine/engine.js'
 import type { KeyEntry } from '../jwks/key-set.js'
-import { encodeCheckResponse, loadAuthorizationService } from '../proto/load.js'
+import { decodeCheckRequest, encodeCheckResponse, loadAuthorizationService } from '../proto/load.js'
 import type { CheckRequest } from '../proto/types.js'
 import { algorithmFits } from '../verify/candidates.js'
 import { verifyToken } from '../verify/verify.js'
@@ -37,8 +37,9 @@ const WARM_CHECK: CheckRequest = {
  * Providers without keys yet are skipped (their Checks wait on the fetch anyway).
  */
 export async function warmUp(engine: Engine): Promise<void> {
-  const check = loadAuthorizationService().Check!
-  const req = toAuthRequest(check.requestDeserialize(check.requestSerialize(WARM_CHECK)))
+  const req = toAuthRequest(
+    decodeCheckRequest(loadAuthorizationService().Check!.requestSerialize(WARM_CHECK)),
+  )
   await decide(engine, req)
   for (const verifier of engine.providers.values()) {
     const key = verifier.keys.current()?.keys[0]

@@ -6,8 +6,9 @@ import {
 } from '@grpc/grpc-js'
 import { loadSync, type Options } from '@grpc/proto-loader'
 import { join } from 'node:path'
+import protobuf from 'protobufjs'
 import { packageRoot } from '../lib/package-root.js'
-import type { CheckResponse } from './types.js'
+import type { CheckRequest, CheckResponse } from './types.js'
 
 /**
  * snake_case keys as on the wire (`denied_response`), enums as numbers, int64 as strings,
@@ -62,12 +63,39 @@ export function encodeCheckResponse(response: CheckResponse): Buffer {
 
 let serializeResponse: ((response: CheckResponse) => Buffer) | undefined
 
+let checkRequestType: protobuf.Type | undefined
+
 /**
- * The service definition our server registers: Check answers with bytes already encoded by
- * `encodeCheckResponse`, so a response repeated for a cached token is encoded once, not per
- * call (encoding is the largest part of an allow's cost).
+ * CheckRequest bytes decoded by protobufjs alone, without proto-loader's second pass that
+ * copies the message into plain objects (its `toObject`, with int64 fields turned into
+ * strings): 2.2 of the 6 KB of garbage decoding and reading a request made, and ~1 µs. Every
+ * field we read reads the same; an unset one holds the proto3 default (from the message's
+ * prototype: '', an empty map, null for a message), which `check/request.ts` treats as absent.
+ */
+export function decodeCheckRequest(bytes: Buffer): CheckRequest {
+  if (checkRequestType === undefined) {
+    const root = new protobuf.Root()
+    root.resolvePath = (_origin, target) => join(protosDir(), target)
+    root.loadSync('envoy/service/auth/v3/external_auth.proto', { keepCase: true })
+    checkRequestType = root.lookupType('envoy.service.auth.v3.CheckRequest')
+  }
+  return checkRequestType.decode(bytes) as unknown as CheckRequest
+}
+
+/**
+ * The service definition our server registers: requests decoded by `decodeCheckRequest`, and
+ * Check answering with bytes already encoded by `encodeCheckResponse`, so a response repeated
+ * for a cached token is encoded once, not per call (encoding is the largest part of an
+ * allow's cost).
  */
 export function preEncodedAuthorizationService(): ServiceDefinition {
   const service = loadAuthorizationService()
-  return { ...service, Check: { ...service.Check!, responseSerialize: (bytes: Buffer) => bytes } }
+  return {
+    ...service,
+    Check: {
+      ...service.Check!,
+      requestDeserialize: decodeCheckRequest,
+      responseSerialize: (bytes: Buffer) => bytes,
+    },
+  }
 }
