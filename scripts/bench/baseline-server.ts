@@ -1,15 +1,25 @@
 // The baseline the benchmark compares with: a grpc-js server on our protos whose Check
-// always answers a fixed allow, doing nothing else. Run in its own process, as our server is.
+// always answers one fixed allow, doing nothing else. Run in its own process, as our server is.
+// With a CheckResponse JSON file (bench:envoy passes the answer ours gave the hot token), it
+// answers exactly that, encoded once: Envoy then applies the same headers and metadata for
+// both, and the pair compares what the authorizers do, not what their answers ask of Envoy.
+import { readFileSync } from 'node:fs'
 import { Server, ServerCredentials, status } from '@grpc/grpc-js'
 import { loadAuthorizationService } from '../../src/proto/load.js'
 
 const address = process.argv[2] ?? '127.0.0.1:0'
+const answerFile = process.argv[3]
 const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 })
-const ALLOW = Object.freeze({ status: { code: status.OK, message: '' }, ok_response: {} })
-server.addService(loadAuthorizationService(), {
-  Check: (_call: unknown, callback: (err: null, res: typeof ALLOW) => void) =>
-    callback(null, ALLOW),
-})
+const service = loadAuthorizationService()
+const answer: unknown =
+  answerFile === undefined
+    ? { status: { code: status.OK, message: '' }, ok_response: {} }
+    : JSON.parse(readFileSync(answerFile, 'utf8'))
+const bytes = service.Check!.responseSerialize(answer)
+server.addService(
+  { ...service, Check: { ...service.Check!, responseSerialize: (b: Buffer) => b } },
+  { Check: (_call: unknown, callback: (err: null, res: Buffer) => void) => callback(null, bytes) },
+)
 server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err
   process.stdout.write(`baseline listening ${port}\n`)

@@ -47,8 +47,18 @@ export const ours = (config: string, workers = 1) =>
     /Check on 127\.0\.0\.1:(\d+)/,
   )
 // Compiled like ours (tsconfig.bench.json): under tsx its loader thread alone added ~14 MiB RSS.
-export const baseline = () =>
-  start(['node', 'dist/scripts/bench/baseline-server.js'], '0', /baseline listening (\d+)/)
+// With `answerFile`, it answers that CheckResponse (JSON) instead of an empty allow.
+export const baseline = (answerFile?: string) =>
+  start(
+    [
+      'node',
+      'dist/scripts/bench/baseline-server.js',
+      '127.0.0.1:0',
+      ...(answerFile === undefined ? [] : [answerFile]),
+    ],
+    '0',
+    /baseline listening (\d+)/,
+  )
 
 /** The process and its children (cluster workers); pgrep exits 1 when there are none. */
 function withChildren(pid: number): number[] {

@@ -150,10 +150,12 @@ function rowsOf(res: EnvoyResults): Rows {
 
 /** A run on a busy machine says so first: other processes' load distorts every figure. */
 export function loadWarning(load: { before: number; after: number }): string[] {
-  const worst = Math.max(load.before, load.after)
+  // Only the load before the run tells of other work: the bench itself keeps both cores busy,
+  // so the average after it is always high.
+  const worst = load.before
   if (worst < 1) return []
   return [
-    `**⚠ Measured while the machine was busy with other work (1-minute load average up to ${f(worst, 1)} on 2 cores): the authorizers competed for CPU 0 with other processes, Envoy timed Checks out. These figures show the harness works; they compare nothing. On a quiet machine (\`cat /proc/loadavg\` below 0.5): \`scripts/bench/setup.sh && npm run bench:envoy && npm run bench:soak\`.**`,
+    `**⚠ Measured while the machine was busy with other work (1-minute load average ${f(worst, 1)} on 2 cores before it started): the authorizers competed for CPU 0 with other processes, Envoy timed Checks out. These figures show the harness works; they compare nothing. On a quiet machine (\`cat /proc/loadavg\` below 0.5): \`scripts/bench/setup.sh && npm run bench:envoy && npm run bench:soak\`.**`,
     '',
   ]
 }

@@ -95,7 +95,10 @@ async function measureAll(
 
 async function startAll(keys: BenchKeys, echo: EchoUpstream, into: Map<SetUpName, SetUp>) {
   for (const name of ALL) {
-    into.set(name, await startSetUp(name, { keys, openaiKey: OPENAI_KEY, echoPort: echo.port }))
+    // The baseline answers what ours answered (ALL starts ours first).
+    const baselineAnswer = name === 'baseline' ? into.get('ours')?.hotAnswer : undefined
+    const ctx = { keys, openaiKey: OPENAI_KEY, echoPort: echo.port }
+    into.set(name, await startSetUp(name, baselineAnswer ? { ...ctx, baselineAnswer } : ctx))
     log(`started ${name}`)
   }
 }

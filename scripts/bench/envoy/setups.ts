@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { parseDocument } from 'yaml'
 import { createCheckClient } from '../../../test/helpers/check-client.js'
 import { startEnvoy, type RunningEnvoy } from '../../../test/helpers/envoy.js'
+import type { CheckResponse } from '../../../src/proto/types.js'
 import { benchRequest } from '../requests.js'
 import { baseline, ours, type Server } from '../servers.js'
 import { envoyConfig, type Guard } from './config.js'
@@ -26,6 +27,8 @@ export interface SetUp {
   readonly envoyPid: number
   /** The external authorizer's process, for ext_authz set-ups. */
   readonly authz?: Server
+  /** What the authorizer answered the hot token before the load (ext_authz set-ups). */
+  readonly hotAnswer?: CheckResponse
   readonly view: View
   stop(): Promise<void>
 }
@@ -37,13 +40,15 @@ export const LABELS: Record<SetUpName, string> = {
   'ours-sampled': '3s. ext_authz → jwt-ext-authz, allow decisions sampled (1%)',
   'ours-cold': '3. ext_authz → jwt-ext-authz, as shipped, token cache off',
   opa: '4. ext_authz → OPA-Envoy v1.19.1 (io_jwt cache configured)',
-  baseline: '5. ext_authz → fixed-allow grpc-js baseline',
+  baseline: '5. ext_authz → fixed-allow grpc-js baseline (answers what we answer)',
 }
 
 export interface SetUpContext {
   readonly keys: BenchKeys
   readonly openaiKey: string
   readonly echoPort: number
+  /** The answer the baseline gives every Check: ours to the hot token (same work for Envoy). */
+  readonly baselineAnswer?: CheckResponse
 }
 
 /** examples/llm-gateway.yaml with the bench's key set and the given changes. */
@@ -67,22 +72,35 @@ async function authorizer(name: SetUpName, ctx: SetUpContext): Promise<Server | 
     case 'opa':
       return startOpa({ jwks: ctx.keys.jwks, openaiKey: ctx.openaiKey })
     case 'baseline':
-      return baseline()
+      return baseline(answerFile(ctx.baselineAnswer))
     default:
       return undefined
   }
 }
 
-/** A real gRPC client asks the authorizer about a hot and a cold token before any load. */
-async function confirmAllows(server: Server, ctx: SetUpContext): Promise<void> {
+function answerFile(answer: CheckResponse | undefined): string | undefined {
+  if (answer === undefined) return undefined
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-answer-')), 'answer.json')
+  writeFileSync(file, JSON.stringify(answer))
+  return file
+}
+
+/**
+ * A real gRPC client asks the authorizer about a hot and a cold token before any load;
+ * resolves with its answer to the hot one.
+ */
+async function confirmAllows(server: Server, ctx: SetUpContext): Promise<CheckResponse> {
   const client = createCheckClient(`127.0.0.1:${server.port}`, { ownConnection: true })
   try {
+    const answers: CheckResponse[] = []
     for (const { token } of [ctx.keys.hot[0]!, ctx.keys.cold[0]!]) {
       const res = await client.check(benchRequest(token))
       // Status code 0 may be left out on the wire (OPA does): an allow is no denied_response.
       if ((res.status?.code ?? 0) !== 0 || res.denied_response)
         throw new Error(`not allowed: ${JSON.stringify(res)}`)
+      answers.push(res)
     }
+    return answers[0]!
   } finally {
     client.close()
   }
@@ -117,7 +135,7 @@ export async function startSetUp(name: SetUpName, ctx: SetUpContext): Promise<Se
 }
 
 async function withEnvoy(name: SetUpName, ctx: SetUpContext, authz?: Server): Promise<SetUp> {
-  if (authz !== undefined) await confirmAllows(authz, ctx)
+  const hotAnswer = authz === undefined ? undefined : await confirmAllows(authz, ctx)
   const before = new Set(envoyChildren())
   const envoy = await startEnvoy(
     envoyConfig({
@@ -133,12 +151,17 @@ async function withEnvoy(name: SetUpName, ctx: SetUpContext, authz?: Server): Pr
     await envoy.stop()
     throw new Error('the new Envoy process was not found')
   }
-  const rewrites = name === 'jwt_authn' || name === 'opa' || name.startsWith('ours')
+  const rewrites =
+    name === 'jwt_authn' ||
+    name === 'opa' ||
+    name.startsWith('ours') ||
+    (name === 'baseline' && ctx.baselineAnswer !== undefined)
   return {
     name,
     envoy,
     envoyPid,
     ...(authz && { authz }),
+    ...(hotAnswer && { hotAnswer }),
     view: rewrites ? 'rewritten' : 'untouched',
     stop: async () => {
       await envoy.stop()
