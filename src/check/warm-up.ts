@@ -2,6 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto'
 import { base64url } from 'jose'
 import { allow, deny } from '../decision/decision.js'
 import type { Engine } from '../engine/engine.js'
+import { algorithmSpec } from '../jwks/algorithms.js'
 import type { KeyEntry } from '../jwks/key-set.js'
 import { decodeCheckRequest, encodeCheckResponse, loadAuthorizationService } from '../proto/load.js'
 import type { CheckRequest } from '../proto/types.js'
@@ -64,6 +65,5 @@ function signatureBytes(alg: string, key: KeyEntry): number {
     const bits = (key.key as KeyObject).asymmetricKeyDetails?.modulusLength ?? 2048
     return Math.ceil(bits / 8)
   }
-  const sizes: Record<string, number> = { ES384: 96, ES512: 132, HS384: 48, HS512: 64 }
-  return sizes[alg] ?? (alg === 'HS256' ? 32 : 64)
+  return algorithmSpec(alg)?.signatureBytes ?? 64
 }

@@ -1,4 +1,5 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
+import { ALGORITHMS } from '../jwks/algorithms.js'
 
 /**
  * The v1 config contract (DESIGN.md). This file is the one source of the `Config` type:
@@ -15,25 +16,6 @@ const strict = { additionalProperties: false } as const
 const NonEmpty = Type.String({ minLength: 1 })
 /** `500ms`, `30s`, `10m`, `24h` (see duration.ts). */
 export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' })
-
-/** Algorithms a provider may accept. `none` is not representable. */
-export const ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-  'HS256',
-  'HS384',
-  'HS512',
-] as const
-export type Algorithm = (typeof ALGORITHMS)[number]
 
 export const MATCHERS = ['EXACT_STRING', 'BOOLEAN', 'LIST_CONTAINS'] as const
 export type ClaimMatcher = (typeof MATCHERS)[number]
@@ -105,6 +87,7 @@ const Provider = Type.Object(
     audiences: Type.Optional(Type.Array(NonEmpty)),
     jwks: Jwks,
     tokenSources: Type.Optional(Type.Array(TokenSource, { minItems: 1 })),
+    /** From the table in jwks/algorithms.ts; `none` is not representable. */
     algorithms: Type.Optional(Type.Array(oneOf(ALGORITHMS), { minItems: 1 })),
     clockSkew: Type.Optional(Duration),
     requireExpiration: Type.Optional(Type.Boolean()),

@@ -1,8 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { base64url } from 'jose'
-import { ALGORITHMS } from '../config/schema.js'
-
-export type KeyType = 'RSA' | 'EC' | 'OKP' | 'oct'
+import { algorithmSpec, CURVES, type KeyType } from './algorithms.js'
 
 /** One verification key, imported once when its set is built. */
 export interface KeyEntry {
@@ -40,16 +38,12 @@ export interface KeySetPolicy {
   readonly skip?: (why: string) => void
 }
 
-/** Bytes an HMAC key needs for its algorithm (RFC 7518 §3.2). */
-export const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 }
-const CURVES = new Set(['P-256', 'P-384', 'P-521', 'Ed25519'])
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi']
 /** Key members RFC 7518 §6 writes in base64url: no `+`, `/` or `=` padding. */
 const ENCODED_MEMBERS = ['n', 'e', 'x', 'y', 'k']
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 /** jose refuses smaller RSA keys at verify time (a TypeError every Check): refuse them first. */
 export const MIN_RSA_BITS = 2048
-const KNOWN_ALGS = new Set<string>(ALGORITHMS)
 
 /**
  * Builds a KeySet from JWKS data. Keys for encryption, of unsupported types, curves or
@@ -89,7 +83,7 @@ function importJwk(jwk: unknown, label: string, skip: (why: string) => void): Ke
   const badMember = ENCODED_MEMBERS.find((m) => m in j && !isBase64url(j[m]))
   if (badMember !== undefined)
     throw new UnusableKeyError(`${name}: "${badMember}" is not base64url (RFC 7518 §6)`)
-  if (alg !== undefined && !KNOWN_ALGS.has(alg))
+  if (alg !== undefined && algorithmSpec(alg) === undefined)
     return skipKey(skip, `${name}: unsupported alg ${alg}`)
   if (j.kty === 'oct') return importSecret(j, kid, alg, name)
   if (j.kty !== 'RSA' && j.kty !== 'EC' && j.kty !== 'OKP')
@@ -136,7 +130,7 @@ function importSecret(
   } catch {
     throw new UnusableKeyError(`${name}: "k" is not base64url`)
   }
-  const min = alg === undefined ? HMAC_MIN_BYTES.HS256! : HMAC_MIN_BYTES[alg]
+  const min = algorithmSpec(alg ?? 'HS256')?.minKeyBytes
   if (min === undefined)
     throw new KeyMaterialError(`${name}: an oct key serves HS256/384/512 only, not ${alg}`)
   if (bytes.length < min) {

@@ -1,12 +1,5 @@
-import { HMAC_MIN_BYTES, type KeyEntry, type KeySet } from '../jwks/key-set.js'
-
-const CURVE_OF: Readonly<Record<string, string>> = {
-  ES256: 'P-256',
-  ES384: 'P-384',
-  ES512: 'P-521',
-  EdDSA: 'Ed25519',
-  Ed25519: 'Ed25519',
-}
+import { algorithmSpec } from '../jwks/algorithms.js'
+import type { KeyEntry, KeySet } from '../jwks/key-set.js'
 
 /**
  * Can this key verify a token signed with `alg`? HMAC algorithms take only `oct` keys long
@@ -15,12 +8,10 @@ const CURVE_OF: Readonly<Record<string, string>> = {
  */
 export function algorithmFits(key: KeyEntry, alg: string): boolean {
   if (key.alg !== undefined && key.alg !== alg) return false
-  if (alg.startsWith('HS'))
-    return key.kty === 'oct' && (key.key as Uint8Array).length >= (HMAC_MIN_BYTES[alg] ?? Infinity)
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA'
-  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv === CURVE_OF[alg]
-  if (alg === 'EdDSA' || alg === 'Ed25519') return key.kty === 'OKP' && key.crv === 'Ed25519'
-  return false
+  const spec = algorithmSpec(alg)
+  if (spec === undefined || spec.kty !== key.kty) return false
+  if (spec.minKeyBytes !== undefined) return (key.key as Uint8Array).length >= spec.minKeyBytes
+  return spec.crv === undefined || spec.crv === key.crv
 }
 
 /**

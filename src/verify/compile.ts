@@ -1,6 +1,7 @@
 import type { JWTVerifyOptions } from 'jose'
-import { ALGORITHMS, type ProviderConfig } from '../config/schema.js'
-import { HMAC_MIN_BYTES, KeyMaterialError, type KeyEntry } from '../jwks/key-set.js'
+import type { ProviderConfig } from '../config/schema.js'
+import { algorithmSpec, algorithmsForKeyType, ALGORITHMS } from '../jwks/algorithms.js'
+import { KeyMaterialError, type KeyEntry } from '../jwks/key-set.js'
 import type { KeySource } from '../jwks/key-source.js'
 import { algorithmFits } from './candidates.js'
 
@@ -19,17 +20,8 @@ export interface Verifier {
   readonly joseOptions: JWTVerifyOptions
 }
 
-const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
-  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  'EC:P-256': ['ES256'],
-  'EC:P-384': ['ES384'],
-  'EC:P-521': ['ES512'],
-  'OKP:Ed25519': ['EdDSA', 'Ed25519'],
-  oct: Object.keys(HMAC_MIN_BYTES),
-}
-
 /** Every algorithm but HMAC: what a fetched (published) key set may serve. */
-const ASYMMETRIC: readonly string[] = ALGORITHMS.filter((alg) => !alg.startsWith('HS'))
+const ASYMMETRIC: readonly string[] = ALGORITHMS.filter((alg) => algorithmSpec(alg)?.kty !== 'oct')
 
 export interface VerifierOptions {
   readonly clockSkewSeconds?: number
@@ -87,11 +79,7 @@ function deriveAlgorithms(keys: readonly KeyEntry[]): string[] {
   const algs = new Set<string>()
   for (const key of keys) {
     if (key.alg !== undefined) algs.add(key.alg)
-    else
-      for (const alg of BY_KEY_TYPE[
-        key.kty === 'RSA' || key.kty === 'oct' ? key.kty : `${key.kty}:${key.crv}`
-      ] ?? [])
-        algs.add(alg)
+    else for (const alg of algorithmsForKeyType(key.kty, key.crv)) algs.add(alg)
   }
   return [...algs]
 }
