@@ -26,3 +26,22 @@ export function joinPath(base: string, key: string | number): string {
   if (!safe) return `${base}[${JSON.stringify(key)}]`
   return base === '' ? key : `${base}.${key}`
 }
+
+/** Runs one compiler; a thrown error becomes a ConfigError at `path` (or the path it carries). */
+export function attempt<T>(path: string, errors: ConfigError[], fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) errors.push(...err.errors)
+    else errors.push({ path, message: err instanceof Error ? err.message : String(err) })
+    return undefined
+  }
+}
+
+/** As `attempt`, but the error is thrown (as ConfigInvalidError at `path`), not collected. */
+export function attemptOrThrow<T>(path: string, fn: () => T): T {
+  const errors: ConfigError[] = []
+  const value = attempt(path, errors, fn)
+  if (value === undefined) throw new ConfigInvalidError(errors)
+  return value
+}

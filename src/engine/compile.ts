@@ -1,37 +1,31 @@
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { ConfigInvalidError, joinPath, type ConfigError } from '../config/config-error.js'
+import {
+  attempt,
+  attemptOrThrow,
+  ConfigInvalidError,
+  joinPath,
+  type ConfigError,
+} from '../config/config-error.js'
 import { parseDuration } from '../config/duration.js'
 import type { Config, ProviderConfig, RouteConfig } from '../config/schema.js'
-import { loadLocalKeySet } from '../jwks/local.js'
-import { staticKeySource, type KeySource } from '../jwks/key-source.js'
-import { oidcLocator } from '../jwks/oidc.js'
+import type { KeySource } from '../jwks/key-source.js'
 import { KeySourcePool } from '../jwks/pool.js'
-import { fetchTiming } from '../jwks/remote-options.js'
-import { RemoteKeySource, type FetchOutcome, type RemoteSourceDeps } from '../jwks/remote.js'
+import { providerKeySource, type ProviderKeyDeps } from '../jwks/provider-keys.js'
 import { compileRbac, RbacCompileError } from '../rbac/compile.js'
 import { compileRouteMatcher } from '../routes/compile.js'
 import { loadSecrets, type SecretStore } from '../secrets/store.js'
 import { compileTokenSources, mergeTokenSources, type TokenSource } from '../token/source.js'
-import type { CheckTracer } from '../tracing/check-tracer.js'
 import { compileUpstream } from '../upstream/compile.js'
 import { compileVerifier, type Verifier } from '../verify/compile.js'
 import { VerifiedTokenCache } from '../verify/token-cache.js'
 import type { CompiledRoute, Engine } from './engine.js'
 
-export interface EngineDeps {
+/** Key-source wiring (baseDir, fetch hooks, tracer, clock), env, and the token-cache hook. */
+export interface EngineDeps extends Omit<ProviderKeyDeps, 'pool'> {
   readonly env: Readonly<Record<string, string | undefined>>
-  /** Directory of the config file: relative `file` paths resolve against it. */
-  readonly baseDir: string
   /** Fetched key sources, reused across engines; a new pool when absent. */
   readonly pool?: KeySourcePool
-  readonly onFetch?: (provider: string, outcome: FetchOutcome) => void
-  readonly warn?: (msg: string, detail: Readonly<Record<string, unknown>>) => void
   readonly onTokenCache?: (hit: boolean) => void
-  /** Tracing, when on (set up once at start, shared by every engine). */
-  readonly tracer?: CheckTracer
-  /** Clock and timers of fetched key sources (tests drive time); the real ones when absent. */
-  readonly keySourceTime?: Pick<RemoteSourceDeps, 'now' | 'schedule'>
 }
 
 interface CompiledProvider {
@@ -46,17 +40,12 @@ interface CompiledProvider {
  * nothing else; collects every error (with its path) before throwing ConfigInvalidError.
  */
 export function compileEngine(config: Config, deps: EngineDeps): Engine {
-  const errors: ConfigError[] = []
-  const pooled = { ...deps, pool: deps.pool ?? new KeySourcePool() }
-  const { store: secrets, errors: secretErrors } = loadSecrets(config.secrets, deps)
-  errors.push(...secretErrors)
-  const providers = new Map<string, CompiledProvider>()
-  for (const [name, provider] of Object.entries(config.providers)) {
-    const compiled = attempt(joinPath('providers', name), errors, () =>
-      compileProvider(name, provider, pooled),
-    )
-    if (compiled !== undefined) providers.set(name, compiled)
-  }
+  const { store: secrets, errors } = loadSecrets(config.secrets, deps)
+  const providers = compileProviders(
+    config,
+    { ...deps, pool: deps.pool ?? new KeySourcePool() },
+    errors,
+  )
   const routes = config.routes.map((route, i) =>
     attempt(joinPath('routes', i), errors, () =>
       compileRoute(route, providers, joinPath('routes', i)),
@@ -89,95 +78,34 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
   })
 }
 
-/** Runs one compiler; a thrown error becomes a ConfigError at `path` (or the path it carries). */
-function attempt<T>(path: string, errors: ConfigError[], fn: () => T): T | undefined {
-  try {
-    return fn()
-  } catch (err) {
-    if (err instanceof ConfigInvalidError) errors.push(...err.errors)
-    else errors.push({ path, message: err instanceof Error ? err.message : String(err) })
-    return undefined
+/** Every provider that compiles, by name; the others' errors go to `errors`. */
+function compileProviders(
+  config: Config,
+  deps: ProviderKeyDeps,
+  errors: ConfigError[],
+): Map<string, CompiledProvider> {
+  const providers = new Map<string, CompiledProvider>()
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const compiled = attempt(joinPath('providers', name), errors, () =>
+      compileProvider(name, provider, deps),
+    )
+    if (compiled !== undefined) providers.set(name, compiled)
   }
+  return providers
 }
 
 function compileProvider(
   name: string,
   provider: ProviderConfig,
-  deps: EngineDeps & { pool: KeySourcePool },
+  deps: ProviderKeyDeps,
 ): CompiledProvider {
-  const path = joinPath('providers', name)
-  const keys =
-    provider.jwks.local !== undefined
-      ? localKeySource(name, provider, path, deps)
-      : fetchedKeySource(name, provider, deps)
-  const verifier = attemptOrThrow(path, () =>
+  const keys = providerKeySource(name, provider, deps)
+  const verifier = attemptOrThrow(joinPath('providers', name), () =>
     compileVerifier(name, provider, keys, {
       clockSkewSeconds: parseDuration(provider.clockSkew ?? '60s') / 1000,
     }),
   )
   return { verifier, keys, tokenSources: compileTokenSources(provider.tokenSources) }
-}
-
-function localKeySource(
-  name: string,
-  provider: ProviderConfig,
-  path: string,
-  deps: EngineDeps,
-): KeySource {
-  const local = provider.jwks.local!
-  const localPath = joinPath(joinPath(path, 'jwks'), 'local')
-  const material =
-    local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
-  const set = attemptOrThrow(joinPath(localPath, local.key !== undefined ? 'key' : 'file'), () =>
-    loadLocalKeySet(material, (why) => deps.warn?.(why, { provider: name })),
-  )
-  return staticKeySource(set)
-}
-
-/** jwks.remote or jwks.oidc: shared through the pool by URL, issuer and timing. */
-function fetchedKeySource(
-  name: string,
-  provider: ProviderConfig,
-  deps: EngineDeps & { pool: KeySourcePool },
-): KeySource {
-  const { remote, oidc } = provider.jwks
-  const timing = fetchTiming((remote ?? oidc)!)
-  const insecure = (remote ?? oidc)!.insecure === true
-  const identity = JSON.stringify([remote?.url, oidc?.issuerUrl, provider.issuer, timing, insecure])
-  const locate =
-    remote !== undefined
-      ? () => Promise.resolve(remote.url)
-      : oidcLocator(oidc!.issuerUrl, provider.issuer, { timeoutMs: timing.timeoutMs, insecure })
-  return deps.pool.obtain(identity, () => {
-    const onFetch = deps.onFetch
-    return new RemoteKeySource({
-      provider: name,
-      locate,
-      timing,
-      ...deps.keySourceTime,
-      insecure,
-      ...(onFetch ? { onFetch: (outcome: FetchOutcome) => onFetch(name, outcome) } : {}),
-      ...(deps.warn ? { warn: deps.warn } : {}),
-      ...(deps.tracer ? { tracer: deps.tracer } : {}),
-    })
-  })
-}
-
-function readKeyFile(file: string, path: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new ConfigInvalidError([
-      { path, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
-    ])
-  }
-}
-
-function attemptOrThrow<T>(path: string, fn: () => T): T {
-  const errors: ConfigError[] = []
-  const value = attempt(path, errors, fn)
-  if (value === undefined) throw new ConfigInvalidError(errors)
-  return value
 }
 
 function compileRoute(
