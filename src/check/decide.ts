@@ -1,19 +1,21 @@
-import type { JWTPayload } from 'jose'
-import { allow, deny, type Decision, type DecisionMetadata } from '../decision/decision.js'
-import type { DenyReason } from '../decision/deny.js'
-import type { CompiledRoute, Engine } from '../engine/engine.js'
-import { readClaim } from '../rbac/claim-path.js'
+// The Check, phase by phase (each phase is one call into the module named):
+//   0. size and path shape   request limits, request/dot-segments.ts
+//   1. route                 routes/match.ts (none matching: default deny)
+//   2. token                 token/extract.ts
+//   3. verification          verify/cached.ts (token cache, then verify/select.ts, verify.ts)
+//   4. claim rules           the route's authorizer (rbac/compile.ts), request/request-value.ts
+//   5. allow                 check/allow-request.ts (upstream/render.ts, the route's allow memo)
+// Its caller (the Check runner) snapshots the engine, answers the decision and records it.
+import { deny, type Decision } from '../decision/decision.js'
+import type { Engine } from '../engine/engine.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import { hasDotSegment } from '../request/dot-segments.js'
 import { RequestValues } from '../request/request-value.js'
 import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
 import type { CheckSpan } from '../tracing/check-tracer.js'
-import { renderUpstream } from '../upstream/render.js'
-import { cutTokenCookies } from '../upstream/token-cookie.js'
-import type { Verifier } from '../verify/compile.js'
-import { selectProvider } from '../verify/select.js'
-import { verifyToken } from '../verify/verify.js'
+import { verifyCached } from '../verify/cached.js'
+import { allowAnonymous, allowVerified } from './allow-request.js'
 
 /**
  * The Check pipeline, in order. Each phase returns a value; only this function knows the
@@ -38,90 +40,26 @@ export async function decide(
   // 1. Route: first match wins; none matching is a deny (default deny).
   const route = matchRoute(engine.routes, req)
   if (route === undefined) return deny('no_route')
-  if (route.anonymous) return allowAnonymous(engine, route, req)
+  if (route.anonymous) return allowAnonymous(route, req, engine.secrets)
 
   // 2. Token: from the route's providers' sources.
   const extracted = extractToken(route.tokenSources, req)
   if ('reason' in extracted) return deny(extracted.reason, route)
 
-  // 3. Verification: a token verified before, with the keys its provider still has, is
-  //    reused; otherwise provider by `iss`, then signature, algorithm, iss/aud/exp/nbf.
-  const cached = engine.tokenCache.get(extracted.token, route.verifiers)
-  const verified = cached ?? (await verifyFresh(engine, route, extracted.token))
-  span?.verified('verifier' in verified ? verified.verifier?.name : undefined, cached !== undefined)
+  // 3. Verification: a cache hit is a value (nothing awaited), a fresh verify a promise.
+  const pending = verifyCached(engine.tokenCache, route.verifiers, extracted.token)
+  const cacheHit = !(pending instanceof Promise)
+  const verified = cacheHit ? pending : await pending
+  span?.verified(verified.verifier?.name, cacheHit)
   if ('reason' in verified) return deny(verified.reason, route)
-  const { verifier, claims } = verified
 
   // 4. Claim rules (Gloo rbac), precompiled; values read from the request (the body's
   //    model, a header, a path part) are parsed lazily, at most once, and only when needed.
   const values = route.readsRequest ? new RequestValues(req, route.pathRegex) : undefined
-  const authz = route.authorizer.authorize(claims, verifier.name, req, values)
+  const authz = route.authorizer.authorize(verified.claims, verified.verifier.name, req, values)
   if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
-  // 5. Allow: rewrite the upstream request and describe the caller. Where that depends on
-  //    the token alone, the allow made before for these (cached) claims is handed out again;
-  //    a token sent in a cookie is then cut out of this request's Cookie header.
-  const memo = route.allowsByClaims
-  if (memo === undefined) {
-    const upstream = renderUpstream(route.upstream, claims, engine.secrets, values)
-    const made = allow(route.name, upstream, identity(route, verifier, claims, authz.values))
-    return cutTokenCookies(made, req.headers)
-  }
-  let shared = memo.get(claims)
-  if (shared === undefined) {
-    const upstream = renderUpstream(route.upstream, claims, engine.secrets)
-    shared = allow(route.name, upstream, identity(route, verifier, claims, undefined), true)
-    memo.set(claims, shared)
-  }
-  return cutTokenCookies(shared, req.headers)
-}
-
-/** Provider by the token's (unverified) `iss`, then signature, algorithm, iss/aud/exp/nbf. */
-async function verifyFresh(
-  engine: Engine,
-  route: CompiledRoute,
-  token: string,
-): Promise<
-  { verifier: Verifier; claims: JWTPayload } | { reason: DenyReason; verifier?: Verifier }
-> {
-  const verifier = selectProvider(route.verifiers, token)
-  if (typeof verifier === 'string') return { reason: verifier }
-  // The keys are read before verifying, so a rotation meanwhile cannot poison the cache.
-  const keys = verifier.keys.current()
-  const result = await verifyToken(verifier, token)
-  if (!result.ok) {
-    // Remembered only if no key change happened meanwhile (a refetch for an unknown kid).
-    if (verifier.keys.current() === keys)
-      engine.tokenCache.refuse(token, verifier, keys, result.reason)
-    return { reason: result.reason, verifier }
-  }
-  engine.tokenCache.set(token, verifier, keys ?? verifier.keys.current(), result.claims)
-  return { verifier, claims: result.claims }
-}
-
-function allowAnonymous(engine: Engine, route: CompiledRoute, req: AuthRequest): Decision {
-  const upstream = renderUpstream(route.upstream, undefined, engine.secrets)
-  const made = allow(route.name, upstream, { route: route.name, anonymous: true })
-  return cutTokenCookies(made, req.headers)
-}
-
-function identity(
-  route: CompiledRoute,
-  verifier: Verifier,
-  claims: JWTPayload,
-  authorized: Readonly<Record<string, string>> | undefined,
-): DecisionMetadata {
-  // Values a rule authorized (e.g. `model`), for Envoy's access log and rate limiter.
-  const metadata: Record<string, unknown> = {
-    route: route.name,
-    provider: verifier.name,
-    ...authorized,
-  }
-  if (claims.iss !== undefined) metadata.iss = claims.iss
-  if (claims.sub !== undefined) metadata.sub = claims.sub
-  for (const claim of route.metadataClaims) {
-    const value = readClaim(claims, claim.path)
-    if (value !== undefined) metadata[claim.key] = value
-  }
-  return metadata
+  // 5. Allow: rewrite the upstream request and describe the caller (reused per token when
+  //    the route reads nothing from the request).
+  return allowVerified(route, req, engine.secrets, verified, authz.values, values)
 }
