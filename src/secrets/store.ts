@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { joinPath, type ConfigError } from '../config/config-error.js'
 import type { SecretSourceConfig } from '../config/schema.js'
+import { isHeaderValue } from '../upstream/header-value.js'
 
 /** Secret values by name. Values are only ever placed in upstream headers, never logged. */
 export interface SecretStore {
@@ -21,9 +22,6 @@ export interface SecretLoadDeps {
   readonly baseDir: string
 }
 
-/** Header values must not smuggle a second header or end the header block. */
-const UNSAFE_IN_HEADER = /[\0\r\n]/
-
 /**
  * Reads every secret once at engine compile time; a missing env var or unreadable file is a
  * config error naming it (never the value). A new engine (reload) reads them again.
@@ -39,8 +37,7 @@ export function loadSecrets(
     const path = joinPath('secrets', name)
     const read = readSecret(source, deps)
     if ('error' in read) errors.push({ path, message: read.error })
-    else if (UNSAFE_IN_HEADER.test(read.value))
-      errors.push({ path, message: 'value contains a line break or NUL' })
+    else if (!isHeaderValue(read.value)) errors.push({ path, message: notHeaderValue(read.value) })
     else values.set(name, read.value)
     if (source.env !== undefined && !deps.env[source.env]) defaulted.push(name)
   }
@@ -84,4 +81,11 @@ function readSecret(
       error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     }
   }
+}
+
+/** Why a secret cannot go in a header, in static words (never the value). */
+function notHeaderValue(value: string): string {
+  return value.includes('\n') || value.includes('\r') || value.includes('\0')
+    ? 'value contains a line break or NUL'
+    : 'value contains a control character Envoy refuses in a header'
 }

@@ -3,11 +3,11 @@ import type { HeaderToSet } from '../decision/decision.js'
 import { readClaim } from '../rbac/claim-path.js'
 import { isProblem, type RequestValues, type RequestValueSource } from '../request/request-value.js'
 import type { SecretStore } from '../secrets/store.js'
+import { isHeaderValue } from './header-value.js'
 import type { UpstreamPlan } from './plan.js'
 
 /** Longer claim-derived values are dropped: upstreams and Envoy limit header sizes. */
 const MAX_CLAIM_HEADER_BYTES = 8 * 1024
-const UNSAFE_IN_HEADER = /[\0-\x08\x0a-\x1f\x7f]/
 
 export interface RenderedUpstream {
   readonly set: readonly HeaderToSet[]
@@ -80,6 +80,6 @@ export function claimHeaderValue(claim: unknown): string | undefined {
       .join(',')
   else if (typeof claim === 'object' && claim !== null) text = JSON.stringify(claim)
   else return undefined
-  if (text.length > MAX_CLAIM_HEADER_BYTES || UNSAFE_IN_HEADER.test(text)) return undefined
+  if (text.length > MAX_CLAIM_HEADER_BYTES || !isHeaderValue(text)) return undefined
   return text
 }

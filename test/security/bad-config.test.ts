@@ -182,3 +182,15 @@ test('a config error never echoes a secret value', () => {
   })
   assert.deepEqual(errors, [{ path: 'secrets.k', message: 'value contains a line break or NUL' }])
 })
+
+test('a secret Envoy would refuse as a header value (a control character, DEL) is a config error; a tab is not', () => {
+  const yaml = `secrets:\n  k: { env: K }\n${provider(KEY)}${ROUTE}`
+  for (const bad of ['sk-live\x01123', 'sk-live-123\x7f', 'sk\x1b[0m'])
+    assert.deepEqual(errorsOf(yaml, { K: bad }), [
+      {
+        path: 'secrets.k',
+        message: 'value contains a control character Envoy refuses in a header',
+      },
+    ])
+  assert.deepEqual(errorsOf(yaml, { K: 'sk-live\t123' }), [])
+})
