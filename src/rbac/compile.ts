@@ -7,7 +7,7 @@ import type {
 } from '../config/schema.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import {
-  isProblem,
+  VALUE_MISSING,
   parseRequestValueSource,
   type RequestValues,
   type RequestValueSource,
@@ -167,8 +167,9 @@ function principalResult(
       if (!claim.predicate.test(value)) return RBAC_DENIED
       continue
     }
-    const requested = values?.read(claim.source) ?? 'request_value_missing'
-    if (isProblem(requested)) return { ok: false, reason: requested }
+    const got = values?.read(claim.source) ?? VALUE_MISSING
+    if (!got.ok) return { ok: false, reason: got.reason }
+    const requested = got.value
     if (!claimMatches(claim.matcher, value, requested))
       return {
         ok: false,

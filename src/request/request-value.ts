@@ -17,18 +17,25 @@ export type RequestValueSource =
 export type RequestValueProblem =
   'body_missing' | 'body_truncated' | 'body_invalid' | 'body_ambiguous' | 'request_value_missing'
 
-const PROBLEMS: ReadonlySet<string> = new Set([
-  'body_missing',
-  'body_truncated',
-  'body_invalid',
-  'body_ambiguous',
-  'request_value_missing',
-])
+/**
+ * A value read from the request, or why none could be: tagged, so a header whose value is
+ * literally `body_missing` is that value and never that reason.
+ */
+export type RequestValue =
+  | { readonly ok: true; readonly value: string }
+  | { readonly ok: false; readonly reason: RequestValueProblem }
 
-/** Whether `read()` answered a problem instead of a value. */
-export function isProblem(v: string): v is RequestValueProblem {
-  return PROBLEMS.has(v)
-}
+/** The refusals are shared constants: only a value read allocates. */
+const REFUSED: { readonly [P in RequestValueProblem]: RequestValue } = Object.freeze({
+  body_missing: Object.freeze({ ok: false, reason: 'body_missing' }),
+  body_truncated: Object.freeze({ ok: false, reason: 'body_truncated' }),
+  body_invalid: Object.freeze({ ok: false, reason: 'body_invalid' }),
+  body_ambiguous: Object.freeze({ ok: false, reason: 'body_ambiguous' }),
+  request_value_missing: Object.freeze({ ok: false, reason: 'request_value_missing' }),
+})
+
+/** What a rule reads when there are no request values at all. */
+export const VALUE_MISSING: RequestValue = REFUSED.request_value_missing
 
 const TEMPLATE = /^\$\{request\.(body|header|path|segment)\.([^}]+)\}$/
 
@@ -58,7 +65,7 @@ const UNREAD = Symbol('unread')
 export class RequestValues {
   readonly #req: AuthRequest
   readonly #captures: RegExpExecArray | null
-  #json: unknown = UNREAD
+  #json: { readonly value: unknown } | RequestValue | typeof UNREAD = UNREAD
   #text = ''
   /** Body paths already checked for repeated keys (a template read by rbac and a header). */
   #unambiguous: Set<readonly string[]> | undefined
@@ -68,7 +75,7 @@ export class RequestValues {
     this.#captures = pathRegex === undefined ? null : pathRegex.exec(req.pathname)
   }
 
-  read(source: RequestValueSource): string | RequestValueProblem {
+  read(source: RequestValueSource): RequestValue {
     switch (source.kind) {
       case 'header':
         return scalar(this.#req.headers.get(source.name)?.[0])
@@ -83,14 +90,14 @@ export class RequestValues {
     }
   }
 
-  #fromBody(path: readonly string[]): string | RequestValueProblem {
+  #fromBody(path: readonly string[]): RequestValue {
     if (this.#json === UNREAD) this.#json = this.#parseBody()
-    if (typeof this.#json === 'string') return this.#json as RequestValueProblem
+    if ('ok' in this.#json) return this.#json
     if (!this.#unambiguous?.has(path)) {
-      if (repeatsKeyOnPath(this.#text, path)) return 'body_ambiguous'
+      if (repeatsKeyOnPath(this.#text, path)) return REFUSED.body_ambiguous
       ;(this.#unambiguous ??= new Set()).add(path)
     }
-    let node = (this.#json as { value: unknown }).value
+    let node = this.#json.value
     for (const key of path) {
       if (
         typeof node !== 'object' ||
@@ -98,23 +105,23 @@ export class RequestValues {
         Array.isArray(node) ||
         !Object.hasOwn(node, key)
       ) {
-        return 'request_value_missing'
+        return VALUE_MISSING
       }
       node = (node as Record<string, unknown>)[key]
     }
     return scalar(node)
   }
 
-  /** `{ value }` for a parsed body, or the problem as a string. */
-  #parseBody(): { value: unknown } | RequestValueProblem {
+  /** `{ value }` for a parsed body, or why there is none (kept, so the body is read once). */
+  #parseBody(): { readonly value: unknown } | RequestValue {
     const { body, headers } = this.#req
-    if (isPartialBody(headers.get(PARTIAL_BODY))) return 'body_truncated'
-    if (body === undefined || body.length === 0) return 'body_missing'
+    if (isPartialBody(headers.get(PARTIAL_BODY))) return REFUSED.body_truncated
+    if (body === undefined || body.length === 0) return REFUSED.body_missing
     try {
       this.#text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
       return { value: JSON.parse(this.#text) }
     } catch {
-      return 'body_invalid'
+      return REFUSED.body_invalid
     }
   }
 }
@@ -130,8 +137,8 @@ function isPartialBody(values: readonly string[] | undefined): boolean {
 }
 
 /** Only non-empty strings are values a rule compares (a model name, a header value). */
-function scalar(v: unknown): string | 'request_value_missing' {
-  return typeof v === 'string' && v !== '' ? v : 'request_value_missing'
+function scalar(v: unknown): RequestValue {
+  return typeof v === 'string' && v !== '' ? { ok: true, value: v } : VALUE_MISSING
 }
 
 function decodeSegment(segment: string | undefined): string | undefined {

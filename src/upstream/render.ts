@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose'
 import type { HeaderToSet } from '../decision/decision.js'
 import { readClaim } from '../rbac/claim-path.js'
-import { isProblem, type RequestValues, type RequestValueSource } from '../request/request-value.js'
+import type { RequestValues, RequestValueSource } from '../request/request-value.js'
 import type { SecretStore } from '../secrets/store.js'
 import { isHeaderValue } from './header-value.js'
 import type { UpstreamPlan } from './plan.js'
@@ -61,9 +61,8 @@ function requestValue(
   values: RequestValues | undefined,
   source: RequestValueSource,
 ): string | undefined {
-  const value = values?.read(source)
-  if (value === undefined || isProblem(value)) return undefined
-  return claimHeaderValue(value)
+  const read = values?.read(source)
+  return read?.ok === true ? claimHeaderValue(read.value) : undefined
 }
 
 /**

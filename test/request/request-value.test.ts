@@ -41,17 +41,32 @@ test('values come from the request; absent or non-string ones are request_value_
     body: '{"model":"m","n":3}',
   })
   const values = new RequestValues(req, /^(?:\/hf\/models\/(?<model>.+))$/)
-  assert.equal(values.read(src('${request.header.x-model}')), 'gpt-4o')
-  assert.equal(values.read(src('${request.path.model}')), 'openai-community%2Fgpt2')
-  assert.equal(
+  const value = (v: string) => ({ ok: true, value: v })
+  const missing = { ok: false, reason: 'request_value_missing' }
+  assert.deepEqual(values.read(src('${request.header.x-model}')), value('gpt-4o'))
+  assert.deepEqual(values.read(src('${request.path.model}')), value('openai-community%2Fgpt2'))
+  assert.deepEqual(
     values.read(src('${request.segment.2}')),
-    'openai-community/gpt2',
+    value('openai-community/gpt2'),
     'segments are percent-decoded',
   )
-  assert.equal(values.read(src('${request.body.model}')), 'm')
-  assert.equal(values.read(src('${request.body.n}')), 'request_value_missing')
-  assert.equal(values.read(src('${request.body.__proto__}')), 'request_value_missing')
-  assert.equal(values.read(src('${request.header.absent}')), 'request_value_missing')
+  assert.deepEqual(values.read(src('${request.body.model}')), value('m'))
+  assert.deepEqual(values.read(src('${request.body.n}')), missing)
+  assert.deepEqual(values.read(src('${request.body.__proto__}')), missing)
+  assert.deepEqual(values.read(src('${request.header.absent}')), missing)
+})
+
+test('a header whose value is literally a problem name is that value, not the problem', () => {
+  const req = authRequest({ headers: { 'x-model': 'body_missing' } })
+  const values = new RequestValues(req, undefined)
+  assert.deepEqual(values.read(src('${request.header.x-model}')), {
+    ok: true,
+    value: 'body_missing',
+  })
+  assert.deepEqual(values.read(src('${request.body.model}')), {
+    ok: false,
+    reason: 'body_missing',
+  })
 })
 
 test('the JSON body is parsed at most once per Check, and only when a rule reads it', (t) => {
