@@ -59,7 +59,6 @@ export async function decide(
   const authz = route.authorizer.authorize(verified.claims, verified.verifier.name, req, values)
   if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
-  // 5. Allow: rewrite the upstream request and describe the caller (reused per token when
-  //    the route reads nothing from the request).
+  // 5. Allow: the upstream request rewritten, the caller described (reused per token).
   return allowVerified(route, req, engine.secrets, verified, authz.values, values)
 }

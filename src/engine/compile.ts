@@ -121,14 +121,6 @@ function compileRoute(
   // Only a regex can fail to compile: point at it, the deepest key.
   const regexPath = joinPath(joinPath(path, 'match'), 'regex')
   const match = attemptOrThrow(regexPath, () => compileRouteMatcher(route.match))
-  if (route.allowAnonymous && route.rbac !== undefined) {
-    throw new ConfigInvalidError([
-      {
-        path: joinPath(path, 'rbac'),
-        message: 'not allowed with allowAnonymous: a route without a token has no claims',
-      },
-    ])
-  }
   const authorizer = compileAuthorizer(route, path)
   const upstream = compileUpstream(route.upstream, tokenSources)
   const readsRequest = authorizer.readsRequest || upstream.headers.some((h) => h.kind === 'request')
@@ -153,6 +145,14 @@ function compileRoute(
 }
 
 function compileAuthorizer(route: RouteConfig, path: string) {
+  if (route.allowAnonymous && route.rbac !== undefined) {
+    throw new ConfigInvalidError([
+      {
+        path: joinPath(path, 'rbac'),
+        message: 'not allowed with allowAnonymous: a route without a token has no claims',
+      },
+    ])
+  }
   try {
     return compileRbac(route.rbac)
   } catch (err) {

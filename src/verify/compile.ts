@@ -36,22 +36,7 @@ export function compileVerifier(
   keys: KeySource,
   opts: VerifierOptions = {},
 ): Verifier {
-  const initial = opts.initialKeys ?? keys.current()?.keys ?? []
-  const fetched = provider.jwks.local === undefined
-  // Fetched keys are unknown at compile time: allow every asymmetric algorithm and let key
-  // selection decide. Never HMAC: a secret key has no place in a published JWKS.
-  const algorithms = provider.algorithms
-    ? [...provider.algorithms]
-    : fetched
-      ? [...ASYMMETRIC]
-      : deriveAlgorithms(initial)
-  if (provider.algorithms && !fetched) {
-    const unserved = algorithms.filter((alg) => !initial.some((k) => algorithmFits(k, alg)))
-    if (unserved.length > 0)
-      throw new KeyMaterialError(
-        `algorithms ${unserved.join(', ')}: no key of the provider can verify them`,
-      )
-  }
+  const algorithms = acceptedAlgorithms(provider, opts.initialKeys ?? keys.current()?.keys ?? [])
   const audiences = Object.freeze([...(provider.audiences ?? [])])
   const clockSkewSeconds = opts.clockSkewSeconds ?? 60
   const requireExpiration = provider.requireExpiration ?? false
@@ -72,6 +57,25 @@ export function compileVerifier(
       requiredClaims: requireExpiration ? ['exp'] : undefined,
     }),
   })
+}
+
+/**
+ * The provider's `algorithms`, which its local keys must be able to serve; else those its
+ * local keys serve. Fetched keys are unknown at compile time: every asymmetric algorithm,
+ * and key selection decides. Never HMAC there: a secret has no place in a published JWKS.
+ */
+function acceptedAlgorithms(provider: ProviderConfig, initial: readonly KeyEntry[]): string[] {
+  const fetched = provider.jwks.local === undefined
+  if (provider.algorithms === undefined)
+    return fetched ? [...ASYMMETRIC] : deriveAlgorithms(initial)
+  const algorithms = [...provider.algorithms]
+  if (fetched) return algorithms
+  const unserved = algorithms.filter((alg) => !initial.some((k) => algorithmFits(k, alg)))
+  if (unserved.length > 0)
+    throw new KeyMaterialError(
+      `algorithms ${unserved.join(', ')}: no key of the provider can verify them`,
+    )
+  return algorithms
 }
 
 /** What the keys can serve; a key pinning an `alg` serves only that one. Never `none`. */
