@@ -1,6 +1,9 @@
 import { joinPath, type ConfigError } from './config-error.js'
 import { ConfigSchema, type Config, type ProviderConfig, type RouteConfig } from './schema.js'
 import { schemaErrors, withDefaults } from './schema-errors.js'
+import { isHeaderValue } from '../upstream/header-value.js'
+
+const NOT_A_HEADER_VALUE = 'contains a line break or a control character Envoy refuses in a header'
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: Config }
@@ -170,6 +173,7 @@ function checkUpstream(config: Config, route: RouteConfig, path: string): Config
     if (spec.prefix !== undefined && spec.value !== undefined) {
       errors.push({ path: joinPath(headerPath, 'prefix'), message: 'not allowed with value' })
     }
+    errors.push(...literalHeaderErrors(spec, headerPath))
     if (spec.nestedClaimDelimiter !== undefined && spec.claim === undefined) {
       errors.push({
         path: joinPath(headerPath, 'nestedClaimDelimiter'),
@@ -184,6 +188,19 @@ function checkUpstream(config: Config, route: RouteConfig, path: string): Config
     }
   }
   return errors
+}
+
+/** A literal `value` or `prefix` becomes header bytes as written: Envoy's rule, as for secrets. */
+function literalHeaderErrors(
+  spec: { readonly value?: string; readonly prefix?: string },
+  headerPath: string,
+): ConfigError[] {
+  return (['value', 'prefix'] as const).flatMap((key) => {
+    const text = spec[key]
+    return text === undefined || isHeaderValue(text)
+      ? []
+      : [{ path: joinPath(headerPath, key), message: NOT_A_HEADER_VALUE }]
+  })
 }
 
 function checkRouteNames(routes: readonly RouteConfig[]): ConfigError[] {

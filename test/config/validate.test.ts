@@ -115,6 +115,22 @@ test('references to unknown providers and secrets are refused', () => {
   ])
 })
 
+test('a literal header value or prefix Envoy would refuse (CR, LF, a control character) is refused', () => {
+  const errors = errorsOf(
+    withRoute(`    providers: [keycloak]
+    upstream:
+      headers:
+        x-a: { value: "a\\r\\nx-injected: 1" }
+        x-b: { claim: sub, prefix: "u\\x01" }
+        x-c: { value: "tab\\tis fine", }
+`),
+  ).filter((e) => !e.includes('unknown provider'))
+  assert.deepEqual(errors, [
+    'routes[0].upstream.headers.x-a.value: contains a line break or a control character Envoy refuses in a header',
+    'routes[0].upstream.headers.x-b.prefix: contains a line break or a control character Envoy refuses in a header',
+  ])
+})
+
 test('exactly one key source, secret source and header source are required', () => {
   const errors = errorsOf(`
 secrets:
