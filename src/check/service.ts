@@ -2,14 +2,14 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
 import type { CheckRequest } from '../proto/types.js'
 import { encodeDecision } from './encode.js'
 import { toAuthRequest } from './request.js'
-import { runCheck, type CheckDeps } from './run.js'
+import { answerCheck, type CheckDeps } from './answer.js'
 
 export type CheckServiceDeps = CheckDeps
 
 /**
  * The grpc-js handler for Authorization/Check. It never answers with a gRPC error: with
  * `failure_mode_allow: true` Envoy lets a request through when Check fails, so a fault an
- * attacker can provoke would become an allow; `runCheck` turns faults into a deny.
+ * attacker can provoke would become an allow; `answerCheck` turns faults into a deny.
  * It answers with the CheckResponse already encoded (`preEncodedAuthorizationService`).
  */
 export function createCheckHandler(deps: CheckServiceDeps) {
@@ -17,7 +17,7 @@ export function createCheckHandler(deps: CheckServiceDeps) {
     call: ServerUnaryCall<CheckRequest, Buffer>,
     callback: sendUnaryData<Buffer>,
   ): void {
-    runCheck(
+    answerCheck(
       deps,
       () => toAuthRequest(call.request ?? {}),
       (decision, req) => {

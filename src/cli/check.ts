@@ -14,7 +14,7 @@ import { UsageError } from './usage-error.js'
 const SENSITIVE = /auth|key|token|secret|cookie|credential|password|session/i
 
 /** `jwt-ext-authz check`: one real Check against a running server, printed for a human. */
-export async function runCheck(values: OptionValues<typeof CHECK.options>): Promise<number> {
+export async function runCheckCommand(values: OptionValues<typeof CHECK.options>): Promise<number> {
   const timeoutMs = Number(values.timeout)
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`)

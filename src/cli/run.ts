@@ -39,7 +39,7 @@ function command<O extends OptionSpecs>(
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['serve', command(SERVE, async () => runServe)],
   ['validate', command(VALIDATE, async () => (await import('./validate.js')).runValidate)],
-  ['check', command(CHECK, async () => (await import('./check.js')).runCheck)],
+  ['check', command(CHECK, async () => (await import('./check.js')).runCheckCommand)],
   ['keys', { spec: KEYS, run: runKeys }],
   ['token', command(TOKEN, async () => (await import('./token.js')).runToken)],
   ['schema', command(SCHEMA, async () => (await import('./schema.js')).runSchema)],

@@ -1,4 +1,4 @@
-import type { Explanation } from '../rbac/authorize.js'
+import type { Explanation } from '../rbac/authz-result.js'
 import type { DenyReason } from './deny.js'
 
 /** One header the upstream request gets, overwriting any value the caller sent. */

@@ -1,5 +1,5 @@
 import type { status } from '@grpc/grpc-js'
-import type { Explanation } from '../rbac/authorize.js'
+import type { Explanation } from '../rbac/authz-result.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { Deny, HeaderToSet } from './decision.js'
 import { DENY, type DenySpec } from './deny.js'

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { runCheck, type CheckDeps } from '../check/run.js'
+import { answerCheck, type CheckDeps } from '../check/answer.js'
 import { splitHostPort } from '../lib/address.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { ServerTls } from '../tls/server-tls.js'
@@ -28,7 +28,7 @@ export interface RunningHttpAuthz {
 }
 
 /**
- * The HTTP adapter: the same `runCheck` as gRPC Check, for proxies that ask over HTTP —
+ * The HTTP adapter: the same `answerCheck` as gRPC Check, for proxies that ask over HTTP —
  * Envoy's `http_service` (path prefix `/envoy`) and the forward-auth proxies, nginx
  * `auth_request`, Traefik `forwardAuth` and Caddy `forward_auth` (`/forward-auth`).
  * HTTPS when `tls` is given (client certificates and SANs checked by ServerTls).
@@ -108,13 +108,13 @@ function authorize(
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`${err.message}\n`)
       return
     }
-    // Any other throw is our fault: runCheck answers it as a counted internal_error deny,
+    // Any other throw is our fault: answerCheck answers it as a counted internal_error deny,
     // where a rethrow here would be an unhandled rejection that ends the process.
     read = () => {
       throw err
     }
   }
-  runCheck(
+  answerCheck(
     deps,
     read,
     (decision, authReq) => writeAnswer(res, decision, authReq, style),

@@ -12,7 +12,7 @@ import {
   type RequestValues,
   type RequestValueSource,
 } from '../request/request-value.js'
-import { ALLOWED, RBAC_DENIED, type AuthzResult, type Explanation } from './authorize.js'
+import { ALLOWED, RBAC_DENIED, type AuthzResult, type Explanation } from './authz-result.js'
 import { readClaim, splitClaimPath } from './claim-path.js'
 import {
   claimItems,

@@ -27,7 +27,7 @@ const EMPTY_REQUEST: AuthRequest = toAuthRequest({})
  * With tracing on (`engine.tracer`), the Check is a server span continuing the caller's trace
  * (`metadata`: the gRPC call's, where Envoy puts its ext_authz span's context).
  */
-export function runCheck(
+export function answerCheck(
   deps: CheckDeps,
   read: () => AuthRequest,
   respond: Respond,
