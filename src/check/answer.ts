@@ -1,17 +1,15 @@
 import { deny, type Decision } from '../decision/decision.js'
 import type { EngineHolder } from '../engine/holder.js'
 import type { Logger } from '../ops/log.js'
-import type { Metrics } from '../ops/metrics.js'
-import { recordCheck } from '../ops/record.js'
+import { recordCheck, type RecordDeps } from '../ops/record.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { CheckAdapter, CheckSpan, TraceMetadata } from '../tracing/check-tracer.js'
 import { decide } from './decide.js'
 import { toAuthRequest } from './request.js'
 
-export interface CheckDeps {
+/** What every Check adapter is built with: the engine in use, and where a Check is recorded. */
+export interface CheckDeps extends RecordDeps {
   readonly holder: EngineHolder
-  readonly metrics: Metrics
-  readonly log: Logger
 }
 
 /** Answers a decision on the adapter's transport; returns the decision it actually answered. */

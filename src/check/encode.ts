@@ -4,29 +4,36 @@ import { encodeCheckResponse } from '../proto/load.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import { toCheckResponse } from './response.js'
 
-/**
- * Encoded responses of shared allows (see `Allow.shared`). Weak: an entry lives as long as the
- * allow, which lives as long as the token cache keeps the token's claims.
- */
-const encodedAllows = new WeakMap<Decision, Buffer>()
-
-/**
- * Encoded denials without an explanation: they depend only on the reason, the route's deny
- * body style and the URL a 401 challenge names. Bounded, and only short URLs are kept.
- */
-const encodedDenies = new LRUCache<string, Buffer>({ max: 1024 })
 const MAX_KEYED_URL = 256
 
-/** The protobuf bytes of the CheckResponse for `decision`; repeated answers are encoded once. */
-export function encodeDecision(decision: Decision, req: AuthRequest): Buffer {
-  const key = reuseKey(decision, req)
-  if (key === undefined) return encodeCheckResponse(toCheckResponse(decision, req))
-  const kept = typeof key === 'string' ? encodedDenies.get(key) : encodedAllows.get(key)
-  if (kept !== undefined) return kept
-  const bytes = encodeCheckResponse(toCheckResponse(decision, req))
-  if (typeof key === 'string') encodedDenies.set(key, bytes)
-  else encodedAllows.set(key, bytes)
-  return bytes
+/**
+ * The protobuf bytes of CheckResponses, repeated answers encoded once. One per Check server
+ * (`serve` builds it with the server's other dependencies), so two servers in one process,
+ * as tests run them, keep apart.
+ */
+export class ResponseEncoder {
+  /**
+   * Encoded responses of shared allows (see `Allow.shared`). Weak: an entry lives as long as
+   * the allow, which lives as long as the token cache keeps the token's claims.
+   */
+  readonly #allows = new WeakMap<Decision, Buffer>()
+  /**
+   * Encoded denials without an explanation: they depend only on the reason, the route's deny
+   * body style and the URL a 401 challenge names. Bounded, and only short URLs are kept.
+   */
+  readonly #denies = new LRUCache<string, Buffer>({ max: 1024 })
+
+  /** The protobuf bytes of the CheckResponse for `decision`. */
+  encode(decision: Decision, req: AuthRequest): Buffer {
+    const key = reuseKey(decision, req)
+    if (key === undefined) return encodeCheckResponse(toCheckResponse(decision, req))
+    const kept = typeof key === 'string' ? this.#denies.get(key) : this.#allows.get(key)
+    if (kept !== undefined) return kept
+    const bytes = encodeCheckResponse(toCheckResponse(decision, req))
+    if (typeof key === 'string') this.#denies.set(key, bytes)
+    else this.#allows.set(key, bytes)
+    return bytes
+  }
 }
 
 function reuseKey(decision: Decision, req: AuthRequest): Decision | string | undefined {

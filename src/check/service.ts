@@ -1,10 +1,31 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
 import type { CheckRequest } from '../proto/types.js'
-import { encodeDecision } from './encode.js'
+import type { EngineHolder } from '../engine/holder.js'
+import { createDecisionLogger, type Logger } from '../ops/log.js'
+import type { Metrics } from '../ops/metrics.js'
+import { ResponseEncoder } from './encode.js'
 import { toAuthRequest } from './request.js'
 import { answerCheck, type CheckDeps } from './answer.js'
 
-export type CheckServiceDeps = CheckDeps
+export interface CheckServiceDeps extends CheckDeps {
+  readonly responses: ResponseEncoder
+}
+
+/**
+ * The Check server's dependencies from the three a caller chooses; the rest (the decision
+ * logger, the encoded-response caches) are made here, once per server, never per Check.
+ */
+export function checkServiceDeps(parts: {
+  readonly holder: EngineHolder
+  readonly metrics: Metrics
+  readonly log: Logger
+}): CheckServiceDeps {
+  return {
+    ...parts,
+    decisionLog: createDecisionLogger(parts.log),
+    responses: new ResponseEncoder(),
+  }
+}
 
 /**
  * The grpc-js handler for Authorization/Check. It never answers with a gRPC error: with
@@ -22,7 +43,7 @@ export function createCheckHandler(deps: CheckServiceDeps) {
       () => toAuthRequest(call.request ?? {}),
       (decision, req) => {
         // Encoded first: if that throws, the callback is still free for the fault's deny.
-        callback(null, encodeDecision(decision, req))
+        callback(null, deps.responses.encode(decision, req))
         return decision
       },
       'grpc',

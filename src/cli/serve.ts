@@ -4,6 +4,7 @@ import { AggregatorRegistry } from 'prom-client'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigInvalidError } from '../config/config-error.js'
 import { startCheckServer, type RunningCheckServer } from '../check/server.js'
+import { checkServiceDeps } from '../check/service.js'
 import { warmUp } from '../check/warm-up.js'
 import type { Engine } from '../engine/engine.js'
 import { EngineHolder } from '../engine/holder.js'
@@ -90,17 +91,18 @@ export async function serve(options: ServeOptions): Promise<number> {
       ? 'draining'
       : (notReadyReason(holder.current()) ?? (state.warm ? undefined : 'warming up'))
   const readiness = (): string | undefined => ownReadiness() ?? clusterView?.notReady()
+  const deps = checkServiceDeps({ holder, metrics, log })
   const bound = new ListenerGroup()
   const grpcAddress = options.grpc ?? engine.listen.grpc
   const check = await bound.bind('--grpc', grpcAddress, () =>
-    startCheckServer(grpcAddress, { holder, metrics, log }, () => readiness() === undefined, tls),
+    startCheckServer(grpcAddress, deps, () => readiness() === undefined, tls),
   )
   const httpAuthzAddress = options.httpAuthz ?? engine.listen.httpAuthz
   const httpAuthz =
     httpAuthzAddress === ''
       ? undefined
       : await bound.bind('--http-authz', httpAuthzAddress, () =>
-          startHttpAuthzServer(httpAuthzAddress, { holder, metrics, log }, tls),
+          startHttpAuthzServer(httpAuthzAddress, deps, tls),
         )
   const listeners: CheckListener[] = [{ name: 'grpc', address: grpcAddress }]
   if (httpAuthz) listeners.push({ name: 'httpAuthz', address: httpAuthzAddress })

@@ -1,11 +1,13 @@
 import type { Decision } from '../decision/decision.js'
 import type { AuthRequest } from '../request/auth-request.js'
-import { decisionLogger, type Logger } from './log.js'
+import type { Logger } from './log.js'
 import type { Metrics } from './metrics.js'
 
 export interface RecordDeps {
   readonly metrics: Metrics
   readonly log: Logger
+  /** `log` for the decision line (see createDecisionLogger). */
+  readonly decisionLog: Logger
   readonly random?: () => number
 }
 
@@ -36,7 +38,7 @@ export function recordCheck(
     !deps.log.isLevelEnabled('info')
   )
     return
-  decisionLogger(deps.log).info(
+  deps.decisionLog.info(
     {
       requestId: stringOrUndefined(req.headers.get('x-request-id')?.[0]),
       route: route || undefined,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { decide } from '../../src/check/decide.js'
-import { encodeDecision } from '../../src/check/encode.js'
+import { ResponseEncoder } from '../../src/check/encode.js'
 import { toCheckResponse } from '../../src/check/response.js'
 import type { Decision } from '../../src/decision/decision.js'
 import { loadEngine } from '../../src/engine/load.js'
@@ -12,6 +12,8 @@ import { encodeCheckResponse } from '../../src/proto/load.js'
 import { authRequest } from '../helpers/auth-request.js'
 import { ALICE_TOKEN } from '../helpers/keys.js'
 
+/** One encoder for the file, as one Check server has one. */
+const responses = new ResponseEncoder()
 const alice = authRequest({ headers: { authorization: `Bearer ${ALICE_TOKEN}` } })
 const chat = (model: string) =>
   authRequest({
@@ -31,8 +33,8 @@ test('a repeated token on a token-only route gets the same allow, encoded once',
   const second = allowed(await decide(engine, alice))
   assert.equal(second, first, 'the same Allow object')
   assert.equal(first.kind === 'allow' && first.shared, true)
-  const bytes = encodeDecision(first, alice)
-  assert.equal(encodeDecision(second, alice), bytes, 'the same encoded bytes')
+  const bytes = responses.encode(first, alice)
+  assert.equal(responses.encode(second, alice), bytes, 'the same encoded bytes')
   assert.deepEqual(bytes, encodeCheckResponse(toCheckResponse(first, alice)))
 })
 
@@ -65,16 +67,16 @@ test('a repeated denial is encoded once per reason, style and challenged URL', a
   const noToken = (host: string, pathname = '/openai') => authRequest({ host, pathname })
   const first = await decide(engine, noToken('gw-a'))
   assert.equal(first.kind, 'deny')
-  const bytes = encodeDecision(first, noToken('gw-a'))
-  assert.equal(encodeDecision(await decide(engine, noToken('gw-a')), noToken('gw-a')), bytes)
+  const bytes = responses.encode(first, noToken('gw-a'))
+  assert.equal(responses.encode(await decide(engine, noToken('gw-a')), noToken('gw-a')), bytes)
   // Another host is another challenge: its own bytes, naming its own realm.
-  const other = encodeDecision(first, noToken('gw-b'))
+  const other = responses.encode(first, noToken('gw-b'))
   assert.notDeepEqual(other, bytes)
   assert.deepEqual(other, encodeCheckResponse(toCheckResponse(first, noToken('gw-b'))))
   assert.match(other.toString('latin1'), /realm="http:\/\/gw-b\/openai"/)
   // A long URL is answered right but not kept.
   const long = noToken('gw-a', `/openai/${'x'.repeat(400)}`)
-  const longBytes = encodeDecision(first, long)
+  const longBytes = responses.encode(first, long)
   assert.deepEqual(longBytes, encodeCheckResponse(toCheckResponse(first, long)))
-  assert.notEqual(encodeDecision(first, long), longBytes)
+  assert.notEqual(responses.encode(first, long), longBytes)
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
-import { createCheckHandler } from '../../src/check/service.js'
+import { checkServiceDeps, createCheckHandler } from '../../src/check/service.js'
 import { loadEngine } from '../../src/engine/load.js'
 import { EngineHolder } from '../../src/engine/holder.js'
 import { loadAuthorizationService } from '../../src/proto/load.js'
@@ -19,11 +19,13 @@ test('a failure after the decision (here: logging) still answers the Check and n
   log.error = () => {
     throw new Error('log sink broken')
   }
-  const handler = createCheckHandler({
-    holder: new EngineHolder(loadEngine('examples/llm-gateway.yaml', { env: {} })),
-    metrics: createMetrics(),
-    log,
-  })
+  const handler = createCheckHandler(
+    checkServiceDeps({
+      holder: new EngineHolder(loadEngine('examples/llm-gateway.yaml', { env: {} })),
+      metrics: createMetrics(),
+      log,
+    }),
+  )
   let unhandled: unknown
   const onUnhandled = (err: unknown) => (unhandled = err)
   process.on('unhandledRejection', onUnhandled)

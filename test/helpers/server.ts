@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { startCheckServer } from '../../src/check/server.js'
+import { checkServiceDeps } from '../../src/check/service.js'
 import { parseConfigText, loadConfigFile } from '../../src/config/load.js'
 import { ConfigInvalidError } from '../../src/config/config-error.js'
 import { validateConfig } from '../../src/config/validate.js'
@@ -55,7 +56,11 @@ export async function startTestServer(
       done()
     },
   })
-  const deps = { holder: new EngineHolder(engine), metrics, log: createLogger('debug', sink) }
+  const deps = checkServiceDeps({
+    holder: new EngineHolder(engine),
+    metrics,
+    log: createLogger('debug', sink),
+  })
   const server = await startCheckServer('127.0.0.1:0', deps)
   const http = await startHttpAuthzServer('127.0.0.1:0', deps)
   const address = `127.0.0.1:${server.port}`

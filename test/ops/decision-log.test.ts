@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { deny } from '../../src/decision/decision.js'
-import { createLogger } from '../../src/ops/log.js'
+import { createDecisionLogger, createLogger } from '../../src/ops/log.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { recordCheck } from '../../src/ops/record.js'
 import { authRequest } from '../helpers/auth-request.js'
@@ -103,7 +103,7 @@ test('decision lines follow the log level and drop an oversized request id; othe
     },
   })
   const log = createLogger('info', sink)
-  const deps = { metrics: createMetrics(), log }
+  const deps = { metrics: createMetrics(), log, decisionLog: createDecisionLogger(log) }
   const req = authRequest({ headers: { 'x-request-id': 'r'.repeat(300) } })
   const allowAll = { allow: 1, deny: 1 }
   recordCheck(deps, allowAll, req, deny('no_route'), 0.001)

@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { exportJWK, generateKeyPair } from 'jose'
 import { startCheckServer } from '../../src/check/server.js'
+import { checkServiceDeps } from '../../src/check/service.js'
 import { parseConfigText } from '../../src/config/load.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
@@ -116,11 +117,11 @@ test('keys past maxStale and back (injected clock): health and /readyz change to
   t.after(() => source.close?.())
   await source.firstAttempt
   const reason = () => notReadyReason(engine)
-  const deps = {
+  const deps = checkServiceDeps({
     holder: new EngineHolder(engine),
     metrics: createMetrics(),
     log: createLogger('silent'),
-  }
+  })
   const check = await startCheckServer('127.0.0.1:0', deps, () => reason() === undefined)
   const ops = await startOpsServer('127.0.0.1', 0, {
     registry: deps.metrics.registry,
