@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { exportJWK, generateKeyPair } from 'jose'
 import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client'
+import { parseConfigText } from '../../src/config/load.js'
+import type { Config } from '../../src/config/schema.js'
+import { validateConfig } from '../../src/config/validate.js'
+import { compileEngine } from '../../src/engine/compile.js'
 import { LabelledHistogram } from '../../src/ops/labelled-histogram.js'
 import { createMetrics } from '../../src/ops/metrics.js'
+import { JwksServer } from '../helpers/jwks-server.js'
 
 const BUCKETS = [0.00005, 0.0001, 0.001, 0.01, 0.1, 1]
 const SAMPLES: [string, number][] = [
@@ -85,3 +91,103 @@ test('checks and token-cache lookups are counted per label set, read at every sc
     /ext_authz_checks_total\{route="openai",decision="allow",reason=""\} 6\n/,
   )
 })
+
+/** The service's own series in /metrics text: prom-client's process defaults vary per run. */
+function ownSeries(text: string): string {
+  const own = /^(# (HELP|TYPE) )?(ext_authz_|jwks_|config_reload_)/
+  return text
+    .split('\n')
+    .filter((line) => own.test(line))
+    .join('\n')
+}
+
+test('/metrics text for a fixed run of Checks, fetches, lookups and reloads, byte for byte', async (t) => {
+  const idp = await new JwksServer().start()
+  t.after(() => idp.close())
+  const { publicKey } = await generateKeyPair('ES256', { extractable: true })
+  idp.keys = [{ ...(await exportJWK(publicKey)), kid: 'k' }]
+  let now = Date.now()
+  const yaml = `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, insecure: true } }\nroutes:\n  - name: api\n`
+  const validated = validateConfig(parseConfigText(yaml))
+  assert.ok(validated.ok)
+  const engine = compileEngine(validated.config as Config, {
+    env: {},
+    baseDir: process.cwd(),
+    keySourceTime: { now: () => now },
+  })
+  t.after(() => engine.keySources.get('idp')?.close?.())
+  await engine.keySources.get('idp')!.firstAttempt
+  now += 42_000
+  const metrics = createMetrics()
+  metrics.observeKeySources(() => engine.keySources)
+  for (const [route, decision, reason, seconds] of [
+    ['openai', 'allow', '', 0.00004],
+    ['openai', 'allow', '', 0.0003],
+    ['openai', 'deny', 'rbac_denied', 0.002],
+    ['', 'deny', 'no_route', 0.00001],
+    ['mistral', 'allow', '', 2],
+  ] as const)
+    metrics.countCheck(route, decision, reason, seconds)
+  for (const hit of [false, true, true]) metrics.countTokenCacheLookup(hit)
+  metrics.jwksFetches.inc({ provider: 'idp', outcome: 'success' })
+  metrics.configReloads.inc({ outcome: 'failure' })
+  assert.equal(ownSeries(await metrics.registry.metrics()), GOLDEN)
+})
+
+/** Taken from the code before its split (issue #19): a change here is a change of /metrics. */
+const GOLDEN = `# HELP ext_authz_checks_total Check calls answered, by route, decision and deny reason
+# TYPE ext_authz_checks_total counter
+ext_authz_checks_total{route="openai",decision="allow",reason=""} 2
+ext_authz_checks_total{route="openai",decision="deny",reason="rbac_denied"} 1
+ext_authz_checks_total{route="",decision="deny",reason="no_route"} 1
+ext_authz_checks_total{route="mistral",decision="allow",reason=""} 1
+# HELP ext_authz_check_duration_seconds Time to answer a Check
+# TYPE ext_authz_check_duration_seconds histogram
+ext_authz_check_duration_seconds_bucket{le="0.00005",decision="allow"} 1
+ext_authz_check_duration_seconds_bucket{le="0.0001",decision="allow"} 1
+ext_authz_check_duration_seconds_bucket{le="0.00025",decision="allow"} 1
+ext_authz_check_duration_seconds_bucket{le="0.0005",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.001",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.0025",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.005",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.01",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.025",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.05",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.1",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="0.25",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="1",decision="allow"} 2
+ext_authz_check_duration_seconds_bucket{le="+Inf",decision="allow"} 3
+ext_authz_check_duration_seconds_sum{decision="allow"} 2.00034
+ext_authz_check_duration_seconds_count{decision="allow"} 3
+ext_authz_check_duration_seconds_bucket{le="0.00005",decision="deny"} 1
+ext_authz_check_duration_seconds_bucket{le="0.0001",decision="deny"} 1
+ext_authz_check_duration_seconds_bucket{le="0.00025",decision="deny"} 1
+ext_authz_check_duration_seconds_bucket{le="0.0005",decision="deny"} 1
+ext_authz_check_duration_seconds_bucket{le="0.001",decision="deny"} 1
+ext_authz_check_duration_seconds_bucket{le="0.0025",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.005",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.01",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.025",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.05",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.1",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="0.25",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="1",decision="deny"} 2
+ext_authz_check_duration_seconds_bucket{le="+Inf",decision="deny"} 2
+ext_authz_check_duration_seconds_sum{decision="deny"} 0.00201
+ext_authz_check_duration_seconds_count{decision="deny"} 2
+# HELP jwks_fetch_total JWKS and discovery fetches, by provider and outcome
+# TYPE jwks_fetch_total counter
+jwks_fetch_total{provider="idp",outcome="success"} 1
+# HELP config_reload_total Config reloads, by outcome (success: swapped in; failure: refused, old config kept)
+# TYPE config_reload_total counter
+config_reload_total{outcome="failure"} 1
+# HELP ext_authz_token_cache_total Verified-token cache lookups, by result (hit: signature check skipped)
+# TYPE ext_authz_token_cache_total counter
+ext_authz_token_cache_total{result="miss"} 1
+ext_authz_token_cache_total{result="hit"} 2
+# HELP jwks_keys Verification keys in use, by provider
+# TYPE jwks_keys gauge
+jwks_keys{provider="idp"} 1
+# HELP jwks_keys_age_seconds Age of the fetched keys in use, by provider (absent for local keys)
+# TYPE jwks_keys_age_seconds gauge
+jwks_keys_age_seconds{provider="idp"} 42`
