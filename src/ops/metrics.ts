@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { KeySource } from '../jwks/key-source.js'
 import { LabelledHistogram } from './labelled-histogram.js'
+import { PendingCounts } from './pending-counts.js'
 
 /** Every metric the service exports, on a registry of its own (no global state). */
 export interface Metrics {
@@ -16,47 +17,38 @@ export interface Metrics {
 }
 
 /**
- * A count per label set, kept in plain numbers on the Check path and handed to prom-client
- * when scraped: its Counter#inc hashes and validates the label set on every call.
+ * Label values come from route names and the DenyReason union only, never request data.
+ * The order below is the order of /metrics.
  */
-class PendingCounts<L extends string> {
-  readonly #pending = new Map<string, { labels: Record<L, string>; n: number }>()
-
-  /** Counts one more for `key`; false when the key is new (then `start` it). */
-  increment(key: string): boolean {
-    const entry = this.#pending.get(key)
-    if (entry === undefined) return false
-    entry.n++
-    return true
-  }
-
-  start(key: string, labels: Record<L, string>): void {
-    this.#pending.set(key, { labels, n: 1 })
-  }
-
-  flushInto(counter: Counter<L>): void {
-    for (const entry of this.#pending.values()) {
-      if (entry.n === 0) continue
-      counter.inc(entry.labels, entry.n)
-      entry.n = 0
-    }
+export function createMetrics(registry = new Registry()): Metrics {
+  collectDefaultMetrics({ register: registry })
+  const countCheck = checkMetrics(registry)
+  const { jwksFetches, configReloads } = eventCounters(registry)
+  const countTokenCacheLookup = tokenCacheCounter(registry)
+  const observeKeySources = keyGauges(registry)
+  return {
+    registry,
+    countCheck,
+    countTokenCacheLookup,
+    jwksFetches,
+    configReloads,
+    observeKeySources,
   }
 }
 
-/** Label values come from route names and the DenyReason union only, never request data. */
-export function createMetrics(registry = new Registry()): Metrics {
-  collectDefaultMetrics({ register: registry })
-  const pendingChecks = new PendingCounts<'route' | 'decision' | 'reason'>()
+/** Checks by route, decision and reason, and their duration by decision: the Check path. */
+function checkMetrics(registry: Registry): Metrics['countCheck'] {
+  const pending = new PendingCounts<'route' | 'decision' | 'reason'>()
   new Counter({
     name: 'ext_authz_checks_total',
     help: 'Check calls answered, by route, decision and deny reason',
     labelNames: ['route', 'decision', 'reason'] as const,
     registers: [registry],
     collect() {
-      pendingChecks.flushInto(this)
+      pending.flushInto(this)
     },
   })
-  const checkDuration = new LabelledHistogram(registry, {
+  const duration = new LabelledHistogram(registry, {
     name: 'ext_authz_check_duration_seconds',
     help: 'Time to answer a Check',
     labelName: 'decision',
@@ -64,6 +56,16 @@ export function createMetrics(registry = new Registry()): Metrics {
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
     ],
   })
+  // Label sets are bounded (routes x reasons), so one entry per set is kept.
+  return (route, decision, reason, seconds) => {
+    const key = `${route}\0${decision}\0${reason}`
+    if (!pending.increment(key)) pending.start(key, { route, decision, reason })
+    duration.observe(decision, seconds)
+  }
+}
+
+/** Counters of events off the Check path, incremented through prom-client directly. */
+function eventCounters(registry: Registry): Pick<Metrics, 'jwksFetches' | 'configReloads'> {
   const jwksFetches = new Counter({
     name: 'jwks_fetch_total',
     help: 'JWKS and discovery fetches, by provider and outcome',
@@ -76,16 +78,28 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   })
-  const pendingLookups = new PendingCounts<'result'>()
+  return { jwksFetches, configReloads }
+}
+
+function tokenCacheCounter(registry: Registry): Metrics['countTokenCacheLookup'] {
+  const pending = new PendingCounts<'result'>()
   new Counter({
     name: 'ext_authz_token_cache_total',
     help: 'Verified-token cache lookups, by result (hit: signature check skipped)',
     labelNames: ['result'] as const,
     registers: [registry],
     collect() {
-      pendingLookups.flushInto(this)
+      pending.flushInto(this)
     },
   })
+  return (hit) => {
+    const result = hit ? 'hit' : 'miss'
+    if (!pending.increment(result)) pending.start(result, { result })
+  }
+}
+
+/** Keys in use and their age, read from the engine in use at every scrape. */
+function keyGauges(registry: Registry): Metrics['observeKeySources'] {
   let sources: () => ReadonlyMap<string, KeySource> = () => new Map()
   new Gauge({
     name: 'jwks_keys',
@@ -110,29 +124,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       }
     },
   })
-  // Label sets are bounded (routes x reasons), so one entry per set is kept.
-  const countCheck = (
-    route: string,
-    decision: 'allow' | 'deny',
-    reason: string,
-    seconds: number,
-  ): void => {
-    const key = `${route}\0${decision}\0${reason}`
-    if (!pendingChecks.increment(key)) pendingChecks.start(key, { route, decision, reason })
-    checkDuration.observe(decision, seconds)
-  }
-  const countTokenCacheLookup = (hit: boolean): void => {
-    const result = hit ? 'hit' : 'miss'
-    if (!pendingLookups.increment(result)) pendingLookups.start(result, { result })
-  }
-  return {
-    registry,
-    countCheck,
-    countTokenCacheLookup,
-    jwksFetches,
-    configReloads,
-    observeKeySources: (current) => {
-      sources = current
-    },
+  return (current) => {
+    sources = current
   }
 }
