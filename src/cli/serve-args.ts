@@ -1,5 +1,5 @@
 import type { OptionValues } from './command.js'
-import type { ServeOptions } from './serve.js'
+import type { ServeOptions } from './serve-options.js'
 import { LOG_LEVELS, SERVE } from './specs.js'
 import { UsageError } from './usage-error.js'
 

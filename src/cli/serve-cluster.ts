@@ -6,7 +6,7 @@ import { validateConfig } from '../config/validate.js'
 import { hostOf, splitHostPort } from '../lib/address.js'
 import { startOpsServer } from '../ops/http.js'
 import { ListenerGroup } from './listeners.js'
-import type { ServeOptions } from './serve.js'
+import type { ServeOptions } from './serve-options.js'
 
 /** What a worker tells the primary (over cluster IPC). */
 export type WorkerReport =
