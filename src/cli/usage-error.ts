@@ -1,4 +1,4 @@
-import type { CommandSpec } from './command.js'
+import type { CommandSpec } from './command-spec.js'
 
 /**
  * A command line the user got wrong: printed as one line with the command's usage, exit
