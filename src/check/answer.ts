@@ -1,7 +1,7 @@
 import { deny, type Decision } from '../decision/decision.js'
 import type { EngineHolder } from '../engine/holder.js'
 import type { Logger } from '../ops/log.js'
-import { recordCheck, type RecordDeps } from '../ops/record.js'
+import { recordCheck, type RecordDeps, type Sampling } from '../ops/record.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { CheckAdapter, CheckSpan, TraceMetadata } from '../tracing/check-tracer.js'
 import { decide } from './decide.js'
@@ -37,23 +37,8 @@ export function answerCheck(
   let req = EMPTY_REQUEST
   let span: CheckSpan | undefined
   const answer = (decision: Decision): void => {
-    let answered: Decision
-    try {
-      answered = respond(decision, req)
-    } catch (err) {
-      answered = fault(deps.log, err)
-      try {
-        respond(answered, EMPTY_REQUEST)
-      } catch (again) {
-        logQuietly(deps.log, again, 'answering a fault failed')
-      }
-    }
-    try {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9
-      recordCheck(deps, engine.decisionSampling, req, answered, seconds)
-    } catch (err) {
-      logQuietly(deps.log, err, 'recording a check failed')
-    }
+    const answered = respondOrFault(deps.log, respond, decision, req)
+    recordQuietly(deps, engine.decisionSampling, req, answered, started)
     span?.end(answered)
   }
   try {
@@ -69,6 +54,41 @@ export function answerCheck(
     }
   } catch (err) {
     answer(fault(deps.log, err))
+  }
+}
+
+/** Responds with `decision`, or with an internal_error deny if that throws; returns which. */
+function respondOrFault(
+  log: Logger,
+  respond: Respond,
+  decision: Decision,
+  req: AuthRequest,
+): Decision {
+  try {
+    return respond(decision, req)
+  } catch (err) {
+    const answered = fault(log, err)
+    try {
+      respond(answered, EMPTY_REQUEST)
+    } catch (again) {
+      logQuietly(log, again, 'answering a fault failed')
+    }
+    return answered
+  }
+}
+
+function recordQuietly(
+  deps: CheckDeps,
+  sampling: Sampling,
+  req: AuthRequest,
+  answered: Decision,
+  started: bigint,
+): void {
+  try {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    recordCheck(deps, sampling, req, answered, seconds)
+  } catch (err) {
+    logQuietly(deps.log, err, 'recording a check failed')
   }
 }
 
