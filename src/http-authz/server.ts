@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { answerCheck, type CheckDeps } from '../check/answer.js'
 import { splitHostPort } from '../lib/address.js'
+import { listenOn } from '../lib/listen.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { ServerTls } from '../tls/server-tls.js'
 import { writeAnswer } from './answer.js'
@@ -52,12 +52,8 @@ export async function startHttpAuthzServer(
     server = https
   }
   const { host, port } = splitHostPort(address)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => resolve())
-  })
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listenOn(server, host, port),
     close: (timeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), timeoutMs)

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenOn } from '../lib/listen.js'
 /** A prom-client Registry, or the cluster primary's view summing its workers. */
 export interface MetricsSource {
   metrics(): Promise<string>
@@ -43,12 +43,8 @@ export async function startOpsServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
     }
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => resolve())
-  })
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listenOn(server, host, port),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -1,7 +1,7 @@
 import { ServerCredentials, type Server } from '@grpc/grpc-js'
-import type { AddressInfo } from 'node:net'
 import { createServer, type TLSSocket } from 'node:tls'
 import { splitHostPort } from '../lib/address.js'
+import { listenOn } from '../lib/listen.js'
 import type { ServerTls } from './server-tls.js'
 
 export interface GrpcTlsListener {
@@ -29,12 +29,8 @@ export async function listenGrpcOverTls(
   )
   tls.attach(listener, 'grpc')
   const { host, port } = splitHostPort(address)
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject)
-    listener.listen(port, host, () => resolve())
-  })
   return {
-    port: (listener.address() as AddressInfo).port,
+    port: await listenOn(listener, host, port),
     close: () => void listener.close(),
   }
 }
