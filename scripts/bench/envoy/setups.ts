@@ -18,8 +18,8 @@ import { ISSUER, type BenchKeys } from './tokens.js'
 export type SetUpName =
   'envoy' | 'jwt_authn' | 'ours' | 'ours-sampled' | 'ours-cold' | 'opa' | 'baseline'
 
-/** What the sampled upstream must see: the key and no JWT, or the request as the client sent it. */
-export type View = 'rewritten' | 'untouched'
+/** What the sampled upstream must see: the key, the caller's sub and no JWT ('fixed': any sub), or the request as sent. */
+export type View = 'rewritten' | 'fixed' | 'untouched'
 
 export interface SetUp {
   readonly name: SetUpName
@@ -151,18 +151,15 @@ async function withEnvoy(name: SetUpName, ctx: SetUpContext, authz?: Server): Pr
     await envoy.stop()
     throw new Error('the new Envoy process was not found')
   }
-  const rewrites =
-    name === 'jwt_authn' ||
-    name === 'opa' ||
-    name.startsWith('ours') ||
-    (name === 'baseline' && ctx.baselineAnswer !== undefined)
+  const rewrites = name === 'jwt_authn' || name === 'opa' || name.startsWith('ours')
+  const fixed = name === 'baseline' && ctx.baselineAnswer !== undefined
   return {
     name,
     envoy,
     envoyPid,
     ...(authz && { authz }),
     ...(hotAnswer && { hotAnswer }),
-    view: rewrites ? 'rewritten' : 'untouched',
+    view: rewrites ? 'rewritten' : fixed ? 'fixed' : 'untouched',
     stop: async () => {
       await envoy.stop()
       authz?.stop()
