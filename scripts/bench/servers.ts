@@ -26,10 +26,18 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
   return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') }
 }
 
+/** The node flags the image runs us with (its exec-form ENTRYPOINT): the bench runs us as shipped. */
+function shippedNodeFlags(): string[] {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))
+  const argv = JSON.parse(entrypoint![1]!) as string[]
+  return argv.slice(1, argv.indexOf('dist/src/main.js'))
+}
+
 export const ours = (config: string, workers = 1) =>
   start(
     [
       'node',
+      ...shippedNodeFlags(),
       'dist/src/main.js',
       'serve',
       '--config',

@@ -21,6 +21,10 @@ const container = pod.spec.containers[0]
 const example = parse(readFileSync('examples/llm-gateway.yaml', 'utf8')) as Config
 const mounted = configOf(kind(k8s, 'ConfigMap'))
 
+interface PackageJson {
+  readonly scripts: Readonly<Record<string, string>>
+}
+
 test('the ConfigMap ships no demo keys: a placeholder IdP over https, and the example routes', () => {
   for (const [name, provider] of Object.entries(mounted.providers)) {
     assert.equal(provider.jwks.local, undefined, `${name}: no key material in deploy/`)
@@ -167,6 +171,21 @@ test('Istio: mTLS STRICT on the Check port and only the ingress gateway identity
     const ports = rule.to.flatMap((t: Doc) => t.operation.ports)
     assert.deepEqual(ports, [String(listenPort(mounted.listen.http))], 'open only to metrics')
   }
+})
+
+test("npm start runs node with the image's flags (the bench reads them from the Dockerfile)", () => {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))
+  assert.ok(entrypoint, 'the Dockerfile has an exec-form ENTRYPOINT')
+  const argv = JSON.parse(entrypoint[1]!) as string[]
+  assert.equal(argv[0], 'node')
+  assert.equal(argv.at(-1), 'dist/src/main.js')
+  const flags = argv.slice(1, -1)
+  assert.ok(flags.includes('--max-semi-space-size=4'))
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as PackageJson).scripts.start
+  assert.ok(
+    start.endsWith(`exec ${['node', ...flags, 'dist/src/main.js'].join(' ')} serve`),
+    `npm start (${start}) runs node ${flags.join(' ')}`,
+  )
 })
 
 test('the image serves the mounted config by default, and without one says what to mount', () => {
