@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
 import { test } from 'node:test'
-
-/** Resolves true when something accepts a TCP connection on the port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
+import { listening } from '../helpers/listening.js'
 
 function alive(pid: number): boolean {
   try {

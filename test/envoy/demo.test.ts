@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { connect } from 'node:net'
 import { test } from 'node:test'
+import { listening } from '../helpers/listening.js'
 import { envoySkip } from '../helpers/envoy.js'
 import { freePort, send } from '../helpers/gateway-scenarios.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 
 const skip = envoySkip()
-
-/** Whether something accepts connections on the loopback port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
 
 test(
   'npm run demo serves the seed callers through Envoy and Ctrl-C stops all of it',

@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { parse, stringify } from 'yaml'
 import { envoySkip } from '../helpers/envoy.js'
+import { exampleWithTokenSource } from '../helpers/example-config.js'
 import { startEnvoyGateway, type EnvoyGateway } from '../helpers/envoy-gateway.js'
 import { ALICE_TOKEN, BOB_TOKEN, DEV_TOKEN } from '../helpers/keys.js'
 import { DEMO_ENV } from '../helpers/server.js'
 
 const skip = envoySkip()
 
-/**
- * examples/llm-gateway.yaml, but seed 000's dev provider also takes its token from
- * `?access_token=` (llm-d's test script style): the one change, so the URL case can be shown.
- */
-function configWithQueryToken(): string {
-  const config = parse(readFileSync('examples/llm-gateway.yaml', 'utf8'))
-  config.providers.dev.tokenSources = [
-    { header: 'authorization', prefix: 'Bearer ' },
-    { query: 'access_token' },
-  ]
-  const file = join(mkdtempSync(join(tmpdir(), 'query-token-')), 'config.yaml')
-  writeFileSync(file, stringify(config))
-  return file
-}
+// Seed 000's dev provider also takes `?access_token=` (llm-d's test script style): the one
+// change, so the URL case can be shown.
+const configWithQueryToken = () => exampleWithTokenSource('dev', { query: 'access_token' })
 
 /**
  * Paths a client may write so that one route is checked and another served. Envoy (as

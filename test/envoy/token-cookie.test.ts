@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { parse, stringify } from 'yaml'
 import { envoySkip } from '../helpers/envoy.js'
+import { exampleWithTokenSource } from '../helpers/example-config.js'
 import {
   startEnvoyGateway,
   type EnvoyBootstrap,
@@ -16,16 +13,7 @@ import { DEMO_ENV } from '../helpers/server.js'
 const skip = envoySkip()
 
 /** examples/llm-gateway.yaml, but the solo provider also takes its token from `session`. */
-function configWithCookieToken(): string {
-  const config = parse(readFileSync('examples/llm-gateway.yaml', 'utf8'))
-  config.providers.solo.tokenSources = [
-    { header: 'authorization', prefix: 'Bearer ' },
-    { cookie: 'session' },
-  ]
-  const file = join(mkdtempSync(join(tmpdir(), 'cookie-token-')), 'config.yaml')
-  writeFileSync(file, stringify(config))
-  return file
-}
+const configWithCookieToken = () => exampleWithTokenSource('solo', { cookie: 'session' })
 
 const SIGNATURE = ALICE_TOKEN.split('.')[2]!
 
