@@ -1,11 +1,11 @@
 import type { JWTPayload } from 'jose'
-import { allow, type Decision, type DecisionMetadata } from '../decision/decision.js'
+import { allow, deny, type Decision, type DecisionMetadata } from '../decision/decision.js'
 import type { CompiledRoute } from '../engine/engine.js'
 import { readClaim } from '../rbac/claim-path.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { RequestValues } from '../request/request-value.js'
 import type { SecretStore } from '../secrets/store.js'
-import { renderUpstream } from '../upstream/render.js'
+import { renderUpstream, type RenderedUpstream } from '../upstream/render.js'
 import { cutTokenCookies } from '../upstream/token-cookie.js'
 import type { Verifier } from '../verify/compile.js'
 
@@ -18,8 +18,9 @@ export interface VerifiedCaller {
 /**
  * The allow for a verified caller: the upstream request rewritten, the caller described.
  * Where that depends on the token alone (the route reads nothing from the request), the
- * allow made before for these (cached) claims is handed out again. Either way a token sent
- * in a cookie is then cut out of this request's Cookie header.
+ * allow made before for these (cached) claims is handed out again, with the provider key
+ * chosen for them. Either way a token sent in a cookie is then cut out of this request's
+ * Cookie header. No key for this caller (see chooseKey) is a deny, never an allow without one.
  */
 export function allowVerified(
   route: CompiledRoute,
@@ -32,13 +33,15 @@ export function allowVerified(
   const memo = route.allowsByClaims
   if (memo === undefined) {
     const upstream = renderUpstream(route.upstream, caller.claims, secrets, values)
-    const made = allow(route.name, upstream, identity(route, caller, authorized))
+    if (upstream === undefined) return deny('no_provider_key', route)
+    const made = allow(route.name, upstream, identity(route, caller, authorized, upstream))
     return cutTokenCookies(made, req.headers)
   }
   let shared = memo.get(caller.claims)
   if (shared === undefined) {
     const upstream = renderUpstream(route.upstream, caller.claims, secrets)
-    shared = allow(route.name, upstream, identity(route, caller, undefined), true)
+    if (upstream === undefined) return deny('no_provider_key', route)
+    shared = allow(route.name, upstream, identity(route, caller, undefined, upstream), true)
     memo.set(caller.claims, shared)
   }
   return cutTokenCookies(shared, req.headers)
@@ -51,7 +54,12 @@ export function allowAnonymous(
   secrets: SecretStore,
 ): Decision {
   const upstream = renderUpstream(route.upstream, undefined, secrets)
-  const made = allow(route.name, upstream, { route: route.name, anonymous: true })
+  if (upstream === undefined) return deny('no_provider_key', route)
+  const made = allow(
+    route.name,
+    upstream,
+    withKey({ route: route.name, anonymous: true }, upstream),
+  )
   return cutTokenCookies(made, req.headers)
 }
 
@@ -59,6 +67,7 @@ function identity(
   route: CompiledRoute,
   { verifier, claims }: VerifiedCaller,
   authorized: Readonly<Record<string, string>> | undefined,
+  upstream: RenderedUpstream,
 ): DecisionMetadata {
   // Values a rule authorized (e.g. `model`), for Envoy's access log and rate limiter.
   const metadata: Record<string, unknown> = {
@@ -72,5 +81,16 @@ function identity(
     const value = readClaim(claims, claim.path)
     if (value !== undefined) metadata[claim.key] = value
   }
+  return withKey(metadata, upstream)
+}
+
+/**
+ * `key_id` names the provider key the route injected (never the key). With
+ * `credentialMetadata`, the key itself too, bare, for Envoy AI Gateway's credentialOverride.
+ */
+function withKey(metadata: Record<string, unknown>, upstream: RenderedUpstream): DecisionMetadata {
+  if (upstream.keyId !== undefined) metadata.key_id = upstream.keyId
+  if (upstream.credential !== undefined)
+    metadata[upstream.credential.key] = upstream.credential.value
   return metadata
 }

@@ -45,3 +45,14 @@ export function attemptOrThrow<T>(path: string, fn: () => T): T {
   if (value === undefined) throw new ConfigInvalidError(errors)
   return value
 }
+
+/** `[]` when exactly one of `keys` is set on `obj`, else the error at `path` naming them. */
+export function exactlyOne(obj: object, keys: readonly string[], path: string): ConfigError[] {
+  const present = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined)
+  if (present.length === 1) return []
+  const message =
+    present.length === 0
+      ? `expected exactly one of ${keys.join(' | ')}`
+      : `expected exactly one of ${keys.join(' | ')}, got ${present.join(' and ')}`
+  return [{ path, message }]
+}

@@ -7,11 +7,32 @@ import { Duration } from './schema.js'
 /** Structural errors of `value` against `schema`, one per key, in the user's path notation. */
 export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
   const byPath = new Map<string, string>()
-  for (const error of Value.Errors(schema, value)) {
+  for (const error of [...Value.Errors(schema, value)].flatMap(branchErrors)) {
     const path = readablePath(error.path, value)
     if (!byPath.has(path)) byPath.set(path, describe(error))
   }
   return [...byPath].map(([path, message]) => ({ path, message }))
+}
+
+/**
+ * A value refused by a union (a header's `secret`: a name or a mapping) whose JSON type only
+ * one branch takes is reported by that branch, so a typo inside the mapping is named where it
+ * is, not as "expected string or object" on the whole value.
+ */
+function branchErrors(error: ValueError): ValueError[] {
+  const branches = (error.schema as SchemaNode).anyOf
+  if (branches === undefined) return [error]
+  const type = jsonType(error.value)
+  const matching = branches.flatMap((b, i) => (b.type === type ? [i] : []))
+  if (matching.length !== 1 || error.errors[matching[0]!] === undefined) return [error]
+  const inner = [...error.errors[matching[0]!]!].flatMap(branchErrors)
+  return inner.length > 0 ? inner : [error]
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array'
+  if (v === null) return 'null'
+  return typeof v === 'object' ? 'object' : typeof v
 }
 
 /** JSON pointer `/routes/1/rbac` -> `routes[1].rbac`, using the data to tell indexes from keys. */

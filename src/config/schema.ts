@@ -1,5 +1,12 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
 import { ALGORITHMS } from '../jwks/algorithms.js'
+import {
+  CredentialMetadata,
+  HEADER_NAME_PATTERN,
+  KEY_ID_PATTERN,
+  SecretRef,
+  SecretSource,
+} from './secret-schema.js'
 
 /**
  * The v1 config contract (DESIGN.md). This file is the one source of the `Config` type:
@@ -19,16 +26,6 @@ export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' })
 
 export const MATCHERS = ['EXACT_STRING', 'BOOLEAN', 'LIST_CONTAINS'] as const
 export type ClaimMatcher = (typeof MATCHERS)[number]
-
-const SecretSource = Type.Object(
-  {
-    env: Type.Optional(NonEmpty),
-    file: Type.Optional(NonEmpty),
-    /** Used when the env var is unset; meant for demos (examples/llm-gateway.yaml). */
-    default: Type.Optional(Type.String()),
-  },
-  strict,
-)
 
 const KeyMaterial = Type.Object(
   {
@@ -146,7 +143,8 @@ const Rbac = Type.Object(
 
 const UpstreamHeader = Type.Object(
   {
-    secret: Type.Optional(NonEmpty),
+    /** A secret's name, or `{ claim, map, fallback }` choosing one by a verified claim. */
+    secret: Type.Optional(SecretRef),
     value: Type.Optional(Type.String()),
     claim: Type.Optional(NonEmpty),
     prefix: Type.Optional(Type.String()),
@@ -159,7 +157,7 @@ const UpstreamHeader = Type.Object(
 const Upstream = Type.Object(
   {
     headers: Type.Record(
-      Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+      Type.String({ pattern: HEADER_NAME_PATTERN }),
       UpstreamHeader,
       // additionalProperties: a Record checks only the names matching its key pattern.
       { ...strict, default: {} },
@@ -167,6 +165,8 @@ const Upstream = Type.Object(
     removeHeaders: Type.Array(NonEmpty, { default: [] }),
     /** Keep the caller's token header on the upstream request (default: removed). */
     forwardToken: Type.Boolean({ default: false }),
+    /** Opt-in: the route's provider key in dynamic_metadata, for Envoy AI Gateway. */
+    credentialMetadata: Type.Optional(CredentialMetadata),
   },
   strict,
 )
@@ -293,7 +293,7 @@ export const ConfigSchema = Type.Object(
     log: Type.Object(Log.properties, { ...strict, default: {} }),
     limits: Type.Object(Limits.properties, { ...strict, default: {} }),
     tracing: Type.Object(Tracing.properties, { ...strict, default: {} }),
-    secrets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), SecretSource, {
+    secrets: Type.Record(Type.String({ pattern: KEY_ID_PATTERN }), SecretSource, {
       ...strict,
       default: {},
     }),
@@ -316,7 +316,7 @@ export type JwtPrincipalConfig = Static<typeof JwtPrincipal>
 export type UpstreamConfig = Static<typeof Upstream>
 export type UpstreamHeaderConfig = Static<typeof UpstreamHeader>
 export type TokenSourceConfig = Static<typeof TokenSource>
-export type SecretSourceConfig = Static<typeof SecretSource>
+export type { SecretSourceConfig } from './secret-schema.js'
 export type KeyMaterialConfig = Static<typeof KeyMaterial>
 export type RemoteJwksConfig = Static<typeof RemoteJwks>
 export type OidcJwksConfig = Static<typeof OidcJwks>

@@ -1,7 +1,8 @@
-import { joinPath, type ConfigError } from './config-error.js'
+import { exactlyOne, joinPath, type ConfigError } from './config-error.js'
 import { ConfigSchema, type Config, type ProviderConfig, type RouteConfig } from './schema.js'
 import { schemaErrors, withDefaults } from './schema-errors.js'
 import { isHeaderValue } from '../upstream/header-value.js'
+import { checkRouteKeys, checkSecrets } from './validate-keys.js'
 
 const NOT_A_HEADER_VALUE = 'contains a line break or a control character Envoy refuses in a header'
 
@@ -33,32 +34,11 @@ export function validateConfig(raw: unknown): ValidationResult {
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config }
 }
 
-function exactlyOne(obj: object, keys: readonly string[], path: string): ConfigError[] {
-  const present = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined)
-  if (present.length === 1) return []
-  const message =
-    present.length === 0
-      ? `expected exactly one of ${keys.join(' | ')}`
-      : `expected exactly one of ${keys.join(' | ')}, got ${present.join(' and ')}`
-  return [{ path, message }]
-}
-
 /** SANs are read from the client certificate, which only mutual TLS asks for. */
 function checkListenTls(config: Config): ConfigError[] {
   const tls = config.listen.tls
   if (tls?.allowedSans === undefined || tls.clientCa !== undefined) return []
   return [{ path: 'listen.tls.allowedSans', message: 'needs clientCa (mutual TLS)' }]
-}
-
-function checkSecrets(config: Config): ConfigError[] {
-  return Object.entries(config.secrets).flatMap(([name, source]) => {
-    const path = joinPath('secrets', name)
-    const errors = exactlyOne(source, ['env', 'file'], path)
-    if (source.default !== undefined && source.env === undefined) {
-      errors.push({ path: joinPath(path, 'default'), message: 'only allowed with env' })
-    }
-    return errors
-  })
 }
 
 function checkProviders(config: Config): ConfigError[] {
@@ -140,7 +120,8 @@ function checkRoute(config: Config, route: RouteConfig, path: string): ConfigErr
     errors.push({ path, message: 'needs a provider (none configured) or allowAnonymous: true' })
   }
   errors.push(...checkPrincipalProviders(config, route, path))
-  errors.push(...checkUpstream(config, route, joinPath(path, 'upstream')))
+  errors.push(...checkUpstream(route, joinPath(path, 'upstream')))
+  errors.push(...checkRouteKeys(config, route, path))
   return errors
 }
 
@@ -159,17 +140,11 @@ function checkPrincipalProviders(config: Config, route: RouteConfig, path: strin
   return errors
 }
 
-function checkUpstream(config: Config, route: RouteConfig, path: string): ConfigError[] {
+function checkUpstream(route: RouteConfig, path: string): ConfigError[] {
   const errors: ConfigError[] = []
   for (const [name, spec] of Object.entries(route.upstream.headers)) {
     const headerPath = joinPath(joinPath(path, 'headers'), name)
     errors.push(...exactlyOne(spec, ['secret', 'value', 'claim'], headerPath))
-    if (spec.secret !== undefined && !Object.hasOwn(config.secrets, spec.secret)) {
-      errors.push({
-        path: joinPath(headerPath, 'secret'),
-        message: `unknown secret ${spec.secret}`,
-      })
-    }
     if (spec.prefix !== undefined && spec.value !== undefined) {
       errors.push({ path: joinPath(headerPath, 'prefix'), message: 'not allowed with value' })
     }

@@ -22,6 +22,7 @@ export type DenyReason =
   | 'body_invalid'
   | 'body_ambiguous'
   | 'request_value_missing'
+  | 'no_provider_key'
   | 'no_route'
   | 'request_too_large'
   | 'path_not_normalized'
@@ -85,6 +86,9 @@ export const DENY = Object.freeze({
   // A key repeated on the path a rule reads: the upstream may read the value we did not.
   body_ambiguous: forbidden(),
   request_value_missing: forbidden(),
+  // The token is good and the rules allow, but no provider key is this caller's: its claim is
+  // missing, unmapped without a fallback, or a list naming two keys. Never a key to guess.
+  no_provider_key: forbidden(),
   no_route: forbidden(),
   request_too_large: {
     http: 413,

@@ -48,7 +48,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
   )
   const routes = config.routes.map((route, i) =>
     attempt(joinPath('routes', i), errors, () =>
-      compileRoute(route, providers, joinPath('routes', i)),
+      compileRoute(route, providers, config.secrets, joinPath('routes', i)),
     ),
   )
   if (errors.length > 0) throw new ConfigInvalidError(errors)
@@ -74,6 +74,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
       timeoutMs: parseDuration(config.shutdown.timeout),
     }),
     files: Object.freeze(referencedFiles(config, deps.baseDir)),
+    directories: Object.freeze(poolDirectories(config, deps.baseDir)),
     tracer: deps.tracer,
   })
 }
@@ -111,6 +112,7 @@ function compileProvider(
 function compileRoute(
   route: RouteConfig,
   providers: ReadonlyMap<string, CompiledProvider>,
+  secrets: Config['secrets'],
   path: string,
 ): CompiledRoute {
   const accepted = (route.providers ?? [...providers.keys()]).flatMap((name) => {
@@ -122,7 +124,7 @@ function compileRoute(
   const regexPath = joinPath(joinPath(path, 'match'), 'regex')
   const match = attemptOrThrow(regexPath, () => compileRouteMatcher(route.match))
   const authorizer = compileAuthorizer(route, path)
-  const upstream = compileUpstream(route.upstream, tokenSources)
+  const upstream = compileUpstream(route.upstream, tokenSources, secrets)
   const readsRequest = authorizer.readsRequest || upstream.headers.some((h) => h.kind === 'request')
   return Object.freeze({
     name: route.name,
@@ -165,13 +167,23 @@ function compileAuthorizer(route: RouteConfig, path: string) {
   }
 }
 
-/** Secret files and local key files, resolved as they were read. */
+/** Secret files (pool keys' too) and local key files, resolved as they were read. */
 function referencedFiles(config: Config, baseDir: string): string[] {
   const secrets = Object.values(config.secrets).flatMap((s) =>
-    s.file === undefined ? [] : [resolve(baseDir, s.file)],
+    [s, ...(s.pool?.keys ?? [])].flatMap((k) =>
+      k.file === undefined ? [] : [resolve(baseDir, k.file)],
+    ),
   )
   const keys = Object.values(config.providers).flatMap((p) =>
     p.jwks.local?.file === undefined ? [] : [resolve(baseDir, p.jwks.local.file)],
   )
   return [...new Set([...secrets, ...keys])]
+}
+
+/** Pools' key directories: a file added, changed or removed there reloads. */
+function poolDirectories(config: Config, baseDir: string): string[] {
+  const dirs = Object.values(config.secrets).flatMap((s) =>
+    s.pool?.directory === undefined ? [] : [resolve(baseDir, s.pool.directory)],
+  )
+  return [...new Set(dirs)]
 }

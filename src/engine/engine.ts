@@ -64,6 +64,8 @@ export interface Engine {
   readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number }
   /** Files the engine was built from besides the config (secret and key files): a change reloads. */
   readonly files: readonly string[]
+  /** Pool key directories: any change in one reloads (a key added or removed). */
+  readonly directories: readonly string[]
   /** Chosen at start: undefined when tracing is off, and the Check path then skips it whole. */
   readonly tracer: CheckTracer | undefined
 }

@@ -87,10 +87,12 @@ export class ConfigReloader {
     const byDir = new Map<string, Set<string>>()
     for (const file of files)
       byDir.set(dirname(file), (byDir.get(dirname(file)) ?? new Set()).add(basename(file)))
+    const anyName = new Set(engine.directories)
+    for (const dir of anyName) if (!byDir.has(dir)) byDir.set(dir, new Set())
     for (const [dir, names] of byDir) {
       try {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (name === null || names.has(name) || name.startsWith('..'))
+          if (name === null || anyName.has(dir) || names.has(name) || name.startsWith('..'))
             this.#schedule(`file ${name ?? dir}`)
         })
         watcher.on('error', () => {})

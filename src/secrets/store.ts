@@ -1,25 +1,22 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { joinPath, type ConfigError } from '../config/config-error.js'
 import type { SecretSourceConfig } from '../config/schema.js'
-import { isHeaderValue } from '../upstream/header-value.js'
+import { keyHeaders } from './key-headers.js'
+import { describeSource, loadPool, type LoadedSecret } from './load-pool.js'
+import type { SecretKeys } from './provider-key.js'
+import { readKey, type SecretLoadDeps } from './read-source.js'
 
-/** Secret values by name. Values are only ever placed in upstream headers, never logged. */
+export type { SecretLoadDeps } from './read-source.js'
+
+/** Secret keys by name. Values are only ever placed in upstream headers, never logged. */
 export interface SecretStore {
-  /** The value of a secret the config declared (validation guarantees the name exists). */
-  value(name: string): string
+  /** The keys of a secret the config declared (validation guarantees the name exists). */
+  keys(name: string): SecretKeys | undefined
   /** Names only: safe to print. */
   names(): readonly string[]
-  /** Secrets whose env var was unset, so their demo `default` is in use. */
+  /** Secrets (`name`, or `name/id` in a pool) whose env var was unset: the demo default is in use. */
   defaulted(): readonly string[]
   /** `name: env X (set)` / `name: file F` lines, values redacted: safe to print. */
   describe(): readonly string[]
-}
-
-export interface SecretLoadDeps {
-  readonly env: Readonly<Record<string, string | undefined>>
-  /** Relative `file` paths resolve against the config file's directory. */
-  readonly baseDir: string
 }
 
 /**
@@ -30,27 +27,24 @@ export function loadSecrets(
   sources: Readonly<Record<string, SecretSourceConfig>>,
   deps: SecretLoadDeps,
 ): { store: SecretStore; errors: ConfigError[] } {
-  const values = new Map<string, string>()
+  const secrets = new Map<string, SecretKeys>()
   const defaulted: string[] = []
+  const described: string[] = []
   const errors: ConfigError[] = []
   for (const [name, source] of Object.entries(sources)) {
-    const path = joinPath('secrets', name)
-    const read = readSecret(source, deps)
-    if ('error' in read) errors.push({ path, message: read.error })
-    else if (!isHeaderValue(read.value)) errors.push({ path, message: notHeaderValue(read.value) })
-    else values.set(name, read.value)
-    if (source.env !== undefined && !deps.env[source.env]) defaulted.push(name)
+    const loaded =
+      source.pool === undefined
+        ? loadSingle(name, source, deps)
+        : loadPool(name, { ...source, pool: source.pool }, deps)
+    errors.push(...loaded.errors)
+    defaulted.push(...loaded.defaulted)
+    described.push(...loaded.described)
+    if (loaded.keys !== undefined) secrets.set(name, loaded.keys)
   }
-  const names = Object.freeze([...values.keys()])
-  const described = Object.freeze(
-    Object.entries(sources).map(([name, s]) =>
-      s.file !== undefined
-        ? `${name}: file ${s.file} = [redacted]`
-        : `${name}: env ${s.env} (${defaulted.includes(name) ? 'unset, demo default' : 'set'}) = [redacted]`,
-    ),
-  )
+  errors.push(...repeatedIds(secrets))
+  const names = Object.freeze([...secrets.keys()])
   const store: SecretStore = Object.freeze({
-    value: (name: string) => values.get(name) ?? '',
+    keys: (name: string) => secrets.get(name),
     names: () => names,
     defaulted: () => defaulted,
     describe: () => described,
@@ -58,34 +52,40 @@ export function loadSecrets(
   return { store, errors }
 }
 
-function readSecret(
-  source: SecretSourceConfig,
-  deps: SecretLoadDeps,
-): { value: string } | { error: string } {
-  if (source.env !== undefined) {
-    const value = deps.env[source.env] ?? source.default
-    if (value === undefined || value === '') {
-      return { error: `environment variable ${source.env} is not set` }
-    }
-    return { value }
-  }
-  const file = resolve(deps.baseDir, source.file ?? '')
-  try {
-    // Kubernetes and `echo > file` leave a trailing newline that must not reach a header.
-    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
-    // As an unset env var: an empty key is a mistake (or a file caught mid-write on reload,
-    // which then keeps the last good config), never `Bearer ` sent upstream.
-    return value === '' ? { error: `secret file ${file} is empty` } : { value }
-  } catch (err) {
-    return {
-      error: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    }
+function loadSingle(name: string, source: SecretSourceConfig, deps: SecretLoadDeps): LoadedSecret {
+  const read = readKey(source, deps)
+  const keys: SecretKeys | undefined =
+    'error' in read
+      ? undefined
+      : Object.freeze({
+          kind: 'single',
+          key: Object.freeze({ id: name, value: read.value, headers: keyHeaders(source.headers) }),
+        })
+  return {
+    keys,
+    errors: 'error' in read ? [{ path: joinPath('secrets', name), message: read.error }] : [],
+    defaulted: source.env !== undefined && !deps.env[source.env] ? [name] : [],
+    described: [`${name}: ${describeSource(source, deps)} = [redacted]`],
   }
 }
 
-/** Why a secret cannot go in a header, in static words (never the value). */
-function notHeaderValue(value: string): string {
-  return value.includes('\n') || value.includes('\r') || value.includes('\0')
-    ? 'value contains a line break or NUL'
-    : 'value contains a control character Envoy refuses in a header'
+/**
+ * A key id names one key in logs, metrics and dynamic_metadata. Validation checked the ids the
+ * config spells out; a pool's directory may still bring one that another secret uses.
+ */
+function repeatedIds(secrets: ReadonlyMap<string, SecretKeys>): ConfigError[] {
+  const owner = new Map<string, string>()
+  const errors: ConfigError[] = []
+  for (const [name, keys] of secrets) {
+    for (const key of keys.kind === 'single' ? [keys.key] : keys.keys) {
+      const other = owner.get(key.id)
+      if (other !== undefined && other !== name)
+        errors.push({
+          path: joinPath('secrets', name),
+          message: `key id ${key.id} already names a key of ${other}: ids must be unique`,
+        })
+      owner.set(key.id, name)
+    }
+  }
+  return errors
 }

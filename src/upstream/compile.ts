@@ -1,4 +1,7 @@
-import type { UpstreamConfig, UpstreamHeaderConfig } from '../config/schema.js'
+import type { Config, UpstreamConfig, UpstreamHeaderConfig } from '../config/schema.js'
+import { DEFAULT_CREDENTIAL_METADATA_KEY } from '../config/secret-schema.js'
+import { choosesKey, keyHeaderNames } from '../config/validate-keys.js'
+import { compileKeyChoice } from '../secrets/choose-key.js'
 import type { TokenSource } from '../token/source.js'
 import type { PlannedHeader, UpstreamPlan } from './plan.js'
 import { parseRequestValueSource } from '../request/request-value.js'
@@ -10,11 +13,16 @@ import { parseRequestValueSource } from '../request/request-value.js'
 export function compileUpstream(
   config: UpstreamConfig,
   tokenSources: readonly TokenSource[],
+  secrets: Config['secrets'] = {},
 ): UpstreamPlan {
-  const headers = Object.entries(config.headers).map(([name, spec]) =>
-    planHeader(name.toLowerCase(), spec),
-  )
-  const setNames = new Set(headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)))
+  const specs = Object.entries(config.headers)
+  const headers = specs.map(([name, spec]) => planHeader(name.toLowerCase(), spec))
+  // A key's own headers (openai-project...) are set too: never also listed for removal.
+  const keyHeaders = specs.flatMap(([, s]) => (s.secret ? keyHeaderNames(secrets, s.secret) : []))
+  const setNames = new Set([
+    ...headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)),
+    ...keyHeaders.map((name) => name.toLowerCase()),
+  ])
   const tokenHeaders = config.forwardToken
     ? []
     : [...new Set(tokenSources.flatMap((s) => (s.kind === 'header' ? [s.name] : [])))]
@@ -39,13 +47,31 @@ export function compileUpstream(
     removeQuery: Object.freeze(removeQuery),
     tokenCookies: Object.freeze([...new Set(tokenCookies)]),
     tokenHeaders: Object.freeze(tokenHeaders.filter((name) => name !== 'authorization')),
+    keyHeader: routeKeyHeader(specs, headers, secrets),
+    credentialMetadataKey:
+      config.credentialMetadata === undefined
+        ? undefined
+        : (config.credentialMetadata.key ?? DEFAULT_CREDENTIAL_METADATA_KEY),
   })
+}
+
+/** The header that chooses the key (validation allows one), else the first with a secret. */
+function routeKeyHeader(
+  specs: readonly (readonly [string, UpstreamHeaderConfig])[],
+  headers: readonly PlannedHeader[],
+  secrets: Config['secrets'],
+): PlannedHeader | undefined {
+  const choosing = specs.findIndex(
+    ([, s]) => s.secret !== undefined && choosesKey(secrets, s.secret),
+  )
+  if (choosing !== -1) return headers[choosing]
+  return headers.find((h) => h.kind === 'secret')
 }
 
 function planHeader(name: string, spec: UpstreamHeaderConfig): PlannedHeader {
   const prefix = spec.prefix ?? ''
   if (spec.secret !== undefined)
-    return Object.freeze({ kind: 'secret', name, secret: spec.secret, prefix })
+    return Object.freeze({ kind: 'secret', name, choice: compileKeyChoice(spec.secret), prefix })
   if (spec.claim !== undefined) {
     const delimiter = spec.nestedClaimDelimiter ?? '.'
     const path = delimiter === '' ? [spec.claim] : spec.claim.split(delimiter)

@@ -1,5 +1,6 @@
 import type { HeaderToSet } from '../decision/decision.js'
 import type { RequestValueSource } from '../request/request-value.js'
+import type { KeyChoice } from '../secrets/choose-key.js'
 
 /** One upstream header to set, compiled from `upstream.headers`. */
 export type PlannedHeader =
@@ -7,7 +8,8 @@ export type PlannedHeader =
   | {
       readonly kind: 'secret'
       readonly name: string
-      readonly secret: string
+      /** A secret's name, or a choice of one by claim; a pool secret then picks a key. */
+      readonly choice: KeyChoice
       readonly prefix: string
     }
   | {
@@ -34,4 +36,11 @@ export interface UpstreamPlan {
   /** Token headers other than `authorization` (unless forwardToken): in `remove`, which only
    * Envoy can be told to do; forward-auth proxies cannot. */
   readonly tokenHeaders: readonly string[]
+  /**
+   * The header whose key is the route's key: `key_id` in dynamic_metadata, logs, spans and
+   * metrics. The one that chooses (by claim, or from a pool), else the first with a secret.
+   */
+  readonly keyHeader: PlannedHeader | undefined
+  /** Opt-in (`credentialMetadata`): dynamic_metadata name for the route's key, bare. */
+  readonly credentialMetadataKey: string | undefined
 }

@@ -75,6 +75,7 @@ test('seed 001: Alice asking OpenAI for gpt-4o-mini is allowed, the OpenAI key r
     sub: 'alice',
     team: 'dev',
     org: 'solo.io',
+    key_id: 'openai',
   })
 })
 

@@ -104,6 +104,25 @@ test('the JSON Schema refuses what the loader refuses for shape, and takes defau
     ['bad duration', { tokenCache: { maxAge: '5 minutes' }, routes: [route] }],
     ['bad secret name', { secrets: { 'open ai': { env: 'X' } }, routes: [route] }],
     ['no routes', { routes: [] }],
+    [
+      'typo in a secret chosen by claim',
+      {
+        secrets: { a: { env: 'A' } },
+        routes: [
+          {
+            ...route,
+            allowAnonymous: false,
+            upstream: {
+              headers: { authorization: { secret: { claim: 'team', mapp: { x: 'a' } } } },
+            },
+          },
+        ],
+      },
+    ],
+    [
+      'pool key without an id',
+      { secrets: { p: { pool: { keys: [{ env: 'K' }] } } }, routes: [route] },
+    ],
   ]
   for (const [why, config] of refused) {
     assert.notDeepEqual(schemaErrors(config), [], `JSON Schema refuses: ${why}`)

@@ -147,7 +147,7 @@ routes:
         x-a: { value: a, claim: sub }
 `)
   assert.deepEqual(errors, [
-    'secrets.both: expected exactly one of env | file, got env and file',
+    'secrets.both: expected exactly one of env | file | pool, got env and file',
     'providers.p.jwks.local: expected exactly one of key | file',
     'providers.p.tokenSources[0]: expected exactly one of header | query | cookie, got header and query',
     'routes[0].upstream.headers.x-a: expected exactly one of secret | value | claim, got value and claim',

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { SecretStore } from '../../src/secrets/store.js'
+import { loadSecrets } from '../../src/secrets/store.js'
 import { compileTokenSources, DEFAULT_TOKEN_SOURCES } from '../../src/token/source.js'
 import { compileUpstream } from '../../src/upstream/compile.js'
 import { claimHeaderValue, renderUpstream } from '../../src/upstream/render.js'
 
-const secrets: SecretStore = {
-  value: (name) => (name === 'openai' ? 'sk-live' : ''),
-  names: () => ['openai'],
-  defaulted: () => [],
-  describe: () => [],
-}
+const { store: secrets } = loadSecrets(
+  { openai: { env: 'OPENAI_API_KEY' } },
+  { env: { OPENAI_API_KEY: 'sk-live' }, baseDir: '.' },
+)
 
 test('sets secret, literal and claim headers; the token header is removed unless it is set', () => {
   const plan = compileUpstream(
@@ -26,7 +24,7 @@ test('sets secret, literal and claim headers; the token header is removed unless
     compileTokenSources([{ header: 'authorization', prefix: 'Bearer ' }, { header: 'x-jwt' }]),
   )
   assert.deepEqual(plan.remove, ['x-jwt', 'cookie'])
-  const out = renderUpstream(plan, { team: 'dev' }, secrets)
+  const out = renderUpstream(plan, { team: 'dev' }, secrets)!
   assert.deepEqual(out.set, [
     { name: 'authorization', value: 'Bearer sk-live' },
     { name: 'content-type', value: 'application/json' },
@@ -48,7 +46,7 @@ test('a claim header whose claim is missing is removed so the caller cannot supp
     { headers: { 'x-user-id': { claim: 'sub' } }, removeHeaders: [], forwardToken: false },
     DEFAULT_TOKEN_SOURCES,
   )
-  const out = renderUpstream(plan, { iss: 'x' }, secrets)
+  const out = renderUpstream(plan, { iss: 'x' }, secrets)!
   assert.deepEqual(out.set, [])
   assert.deepEqual(out.remove, ['authorization', 'x-user-id'])
   assert.deepEqual(plan.remove, ['authorization'], 'the compiled plan is not mutated')
@@ -70,7 +68,7 @@ test('nested and array claims become header values (comma-joined), unlike Envoy 
     plan,
     { llms: { openai: ['gpt-3.5-turbo', 'gpt-4o'] }, 'llms.openai': 'literal' },
     secrets,
-  )
+  )!
   assert.deepEqual(out.set, [
     { name: 'x-models', value: 'gpt-3.5-turbo,gpt-4o' },
     { name: 'x-raw', value: 'literal' },
