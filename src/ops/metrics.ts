@@ -10,6 +10,8 @@ export interface Metrics {
   readonly configReloads: Counter<'outcome'>
   /** Counts one answered Check and its duration. */
   countCheck(route: string, decision: 'allow' | 'deny', reason: string, seconds: number): void
+  /** Counts one allow that injected the provider key `keyId` (an id from the config). */
+  countKeyUse(route: string, keyId: string): void
   /** Counts one verified-token cache lookup; a plain function, passed around as a callback. */
   readonly countTokenCacheLookup: (hit: boolean) => void
   /** Tells the key gauges where to read: the engine in use. */
@@ -23,12 +25,14 @@ export interface Metrics {
 export function createMetrics(registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry })
   const countCheck = checkMetrics(registry)
+  const countKeyUse = keyUseCounter(registry)
   const { jwksFetches, configReloads } = eventCounters(registry)
   const countTokenCacheLookup = tokenCacheCounter(registry)
   const observeKeySources = keyGauges(registry)
   return {
     registry,
     countCheck,
+    countKeyUse,
     countTokenCacheLookup,
     jwksFetches,
     configReloads,
@@ -61,6 +65,27 @@ function checkMetrics(registry: Registry): Metrics['countCheck'] {
     const key = `${route}\0${decision}\0${reason}`
     if (!pending.increment(key)) pending.start(key, { route, decision, reason })
     duration.observe(decision, seconds)
+  }
+}
+
+/**
+ * Allows by route and provider key: which key served whom, and how a pool spreads. Key ids
+ * come from the config (a pool holds at most MAX_POOL_KEYS), so the label set stays bounded.
+ */
+function keyUseCounter(registry: Registry): Metrics['countKeyUse'] {
+  const pending = new PendingCounts<'route' | 'key_id'>()
+  new Counter({
+    name: 'ext_authz_key_uses_total',
+    help: 'Allowed Checks by route and the id of the provider key injected (never the key)',
+    labelNames: ['route', 'key_id'] as const,
+    registers: [registry],
+    collect() {
+      pending.flushInto(this)
+    },
+  })
+  return (route, keyId) => {
+    const key = `${route}\0${keyId}`
+    if (!pending.increment(key)) pending.start(key, { route, key_id: keyId })
   }
 }
 

@@ -18,8 +18,9 @@ export interface Sampling {
 
 /**
  * The one after-hook: every answered Check passes here exactly once. It counts the Check and
- * writes the decision line (sampled): request id, route, decision, reason, sub, iss, latency.
- * Only names and ids reach the log — never a token, a header value or a secret.
+ * writes the decision line (sampled): request id, route, decision, reason, sub, iss, the id of
+ * the provider key injected, latency. Only names and ids reach the log — never a token, a
+ * header value or a secret.
  */
 export function recordCheck(
   deps: RecordDeps,
@@ -31,6 +32,8 @@ export function recordCheck(
   const route = decision.route ?? ''
   const reason = decision.kind === 'deny' ? decision.reason : ''
   deps.metrics.countCheck(route, decision.kind, reason, elapsedSeconds)
+  const keyId = decision.kind === 'allow' ? decision.metadata.key_id : undefined
+  if (typeof keyId === 'string') deps.metrics.countKeyUse(route, keyId)
   const rate = decision.kind === 'allow' ? sampling.allow : sampling.deny
   if (
     rate <= 0 ||
@@ -46,6 +49,7 @@ export function recordCheck(
       reason: reason || undefined,
       sub: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.sub) : undefined,
       iss: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.iss) : undefined,
+      keyId: stringOrUndefined(keyId),
       latencyMs: Math.round(elapsedSeconds * 1e6) / 1e3,
     },
     'check',

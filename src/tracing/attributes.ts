@@ -24,6 +24,8 @@ export const ATTR = Object.freeze({
   denyReason: 'ext_authz.deny_reason',
   deniedStatus: 'ext_authz.denied_status',
   provider: 'ext_authz.provider',
+  /** The id of the provider key injected (config-given), never the key. */
+  keyId: 'ext_authz.key_id',
   tokenCacheHit: 'ext_authz.token_cache.hit',
   jwksJoined: 'ext_authz.jwks.joined',
   jwksOutcome: 'ext_authz.jwks.outcome',

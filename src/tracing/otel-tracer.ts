@@ -159,8 +159,9 @@ function decisionAttributes(decision: Decision, span: OtelCheckSpan): Attributes
     attributes[ATTR.deniedStatus] = DENY[decision.reason].http
     return attributes
   }
-  const { provider, sub } = decision.metadata
+  const { provider, sub, key_id: keyId } = decision.metadata
   if (typeof provider === 'string') attributes[ATTR.provider] = provider
+  if (typeof keyId === 'string') attributes[ATTR.keyId] = keyId
   if (span.recordSub && typeof sub === 'string') attributes[ATTR.userId] = sub
   return attributes
 }

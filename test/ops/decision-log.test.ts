@@ -20,7 +20,7 @@ function decisions(lines: readonly string[]): Record<string, unknown>[] {
     .map((l) => JSON.parse(l))
 }
 
-test('one structured decision line per Check: request id, route, decision, reason, sub, iss, latency', async (t) => {
+test('one structured decision line per Check: request id, route, decision, reason, sub, iss, key id, latency', async (t) => {
   const server = await startTestServer({ file: 'examples/llm-gateway.yaml' })
   t.after(() => server.close())
   await server.client.check(
@@ -48,6 +48,7 @@ test('one structured decision line per Check: request id, route, decision, reaso
       decision: 'allow',
       sub: 'alice',
       iss: 'solo.io',
+      keyId: 'openai',
       msg: 'check',
       latencyMs: undefined,
       time: undefined,

@@ -161,13 +161,22 @@ test('/metrics text for a fixed run of Checks, fetches, lookups and reloads, byt
     ['mistral', 'allow', '', 2],
   ] as const)
     metrics.countCheck(route, decision, reason, seconds)
+  for (const [route, keyId] of [
+    ['openai', 'openai-2'],
+    ['openai', 'openai-1'],
+    ['openai', 'openai-2'],
+  ] as const)
+    metrics.countKeyUse(route, keyId)
   for (const hit of [false, true, true]) metrics.countTokenCacheLookup(hit)
   metrics.jwksFetches.inc({ provider: 'idp', outcome: 'success' })
   metrics.configReloads.inc({ outcome: 'failure' })
   assert.equal(ownSeries(await metrics.registry.metrics()), GOLDEN)
 })
 
-/** Taken from the code before its split (issue #19): a change here is a change of /metrics. */
+/**
+ * Taken from the code before its split (issue #19), plus the key uses of issue #23: a change
+ * here is a change of /metrics.
+ */
 const GOLDEN = `# HELP ext_authz_checks_total Check calls answered, by route, decision and deny reason
 # TYPE ext_authz_checks_total counter
 ext_authz_checks_total{route="openai",decision="allow",reason=""} 2
@@ -208,6 +217,10 @@ ext_authz_check_duration_seconds_bucket{le="1",decision="deny"} 2
 ext_authz_check_duration_seconds_bucket{le="+Inf",decision="deny"} 2
 ext_authz_check_duration_seconds_sum{decision="deny"} 0.00201
 ext_authz_check_duration_seconds_count{decision="deny"} 2
+# HELP ext_authz_key_uses_total Allowed Checks by route and the id of the provider key injected (never the key)
+# TYPE ext_authz_key_uses_total counter
+ext_authz_key_uses_total{route="openai",key_id="openai-2"} 2
+ext_authz_key_uses_total{route="openai",key_id="openai-1"} 1
 # HELP jwks_fetch_total JWKS and discovery fetches, by provider and outcome
 # TYPE jwks_fetch_total counter
 jwks_fetch_total{provider="idp",outcome="success"} 1

@@ -80,6 +80,7 @@ test('a gRPC Check is a SERVER span whose parent is the traceparent of the call 
       provider: span.attributes['ext_authz.provider'],
       cacheHit: span.attributes['ext_authz.token_cache.hit'],
       adapter: span.attributes['ext_authz.adapter'],
+      keyId: span.attributes['ext_authz.key_id'],
     },
     {
       system: 'grpc',
@@ -89,6 +90,7 @@ test('a gRPC Check is a SERVER span whose parent is the traceparent of the call 
       provider: 'solo',
       cacheHit: false,
       adapter: 'grpc',
+      keyId: 'openai',
     },
   )
   assert.equal(span.attributes['ext_authz.deny_reason'], undefined)
