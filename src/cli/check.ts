@@ -1,7 +1,13 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js'
 import { loadAuthorizationClient } from '../proto/load.js'
 import { fromStruct } from '../proto/struct.js'
-import type { CheckRequest, CheckResponse, HeaderValueOption } from '../proto/types.js'
+import type {
+  CheckRequest,
+  CheckResponse,
+  HeaderValueOption,
+  Struct,
+  StructValue,
+} from '../proto/types.js'
 import type { OptionValues } from './command.js'
 import type { CHECK } from './specs.js'
 import { UsageError } from './usage-error.js'
@@ -150,6 +156,8 @@ function formatHeader(h: HeaderValueOption): string {
 /**
  * The response with the credentials an allow injects upstream masked: terminal output ends
  * up in CI logs and tickets. Keeps the scheme and four characters so a wrong key is spotted.
+ * A credential in dynamic_metadata (`credentialMetadata`, e.g. `x-aigw-api-key`) is masked
+ * the same way; `key_id` names a key without being one and is shown.
  */
 export function maskCredentials(res: CheckResponse): CheckResponse {
   const headers = res.ok_response?.headers
@@ -160,7 +168,17 @@ export function maskCredentials(res: CheckResponse): CheckResponse {
       ...res.ok_response,
       headers: headers.map((h) => (SENSITIVE.test(h.header?.key ?? '') ? maskHeader(h) : h)),
     },
+    ...(res.dynamic_metadata ? { dynamic_metadata: maskMetadata(res.dynamic_metadata) } : {}),
   }
+}
+
+function maskMetadata(metadata: Struct): Struct {
+  const fields: Record<string, StructValue> = {}
+  for (const [name, value] of Object.entries(metadata.fields ?? {})) {
+    const secret = name !== 'key_id' && SENSITIVE.test(name) && value.stringValue !== undefined
+    fields[name] = secret ? { stringValue: maskValue(value.stringValue!) } : value
+  }
+  return { ...metadata, fields }
 }
 
 /** A value in `raw_value` (bytes) is masked the same way, so JSON never carries it. */

@@ -46,6 +46,13 @@ export const VALIDATE = defineCommand({
     'Load, validate and compile a config exactly as serve would; exit 1 listing every error with its path.',
   options: {
     config: { type: 'string', arg: 'FILE', required: true, help: 'the YAML or JSON config' },
+    claim: {
+      type: 'string',
+      arg: 'NAME=VALUE',
+      multiple: true,
+      default: [],
+      help: 'a claim of a caller to show the provider key of (by id); as token --claim',
+    },
   },
 })
 

@@ -1,14 +1,21 @@
 import { ConfigInvalidError } from '../config/config-error.js'
 import { loadEngine } from '../engine/load.js'
+import { claimsFromArgs } from './claim-args.js'
 import type { OptionValues } from './command.js'
+import { describeRouteKeys, routeKeysFor } from './key-report.js'
 import type { VALIDATE } from './specs.js'
 
 export function runValidate(values: OptionValues<typeof VALIDATE.options>): number {
-  return validate(values.config)
+  const claims = values.claim.length > 0 ? claimsFromArgs(values.claim) : undefined
+  return validate(values.config, claims)
 }
 
-/** Loads, validates and compiles a config exactly as `serve` would; prints what is wrong. */
-export function validate(configFile: string): number {
+/**
+ * Loads, validates and compiles a config exactly as `serve` would; prints what is wrong, or
+ * what it found: routes, secrets (values redacted), how each route's provider key is chosen
+ * and, given claims, which key they get.
+ */
+export function validate(configFile: string, claims?: Record<string, unknown>): number {
   try {
     const engine = loadEngine(configFile, { env: process.env })
     for (const source of engine.keySources.values()) source.close?.()
@@ -19,6 +26,14 @@ export function validate(configFile: string): number {
     const secrets = engine.secrets.describe()
     if (secrets.length > 0)
       process.stdout.write(`secrets:\n${secrets.map((l) => `  ${l}\n`).join('')}`)
+    const keys = describeRouteKeys(engine)
+    if (keys.length > 0) process.stdout.write(`keys:\n${keys.map((l) => `  ${l}\n`).join('')}`)
+    if (claims !== undefined) {
+      const chosen = routeKeysFor(engine, claims)
+      process.stdout.write(
+        `keys for ${JSON.stringify(claims)}:\n${chosen.map((l) => `  ${l}\n`).join('')}`,
+      )
+    }
     return 0
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
