@@ -97,7 +97,7 @@ function requestScenarios(envoyFile: string, grpc: boolean): void {
     })
 
     if (grpc) {
-      test("dynamic_metadata reaches Envoy's access log: route, provider, iss, sub, claims", async () => {
+      test("dynamic_metadata reaches Envoy's access log: route, provider, iss, sub, claims, key id", async () => {
         const logged = gw.envoy.nextAccessLog((e) => e.path === '/openai/v1/chat/completions?log=1')
         const res = await gw.request('/openai/v1/chat/completions?log=1', 'POST', {
           authorization: `Bearer ${ALICE_TOKEN}`,
@@ -116,6 +116,7 @@ function requestScenarios(envoyFile: string, grpc: boolean): void {
           sub: 'alice',
           team: 'dev',
           org: 'solo.io',
+          key_id: 'openai',
         })
         assert.equal((await logged).authz_sub, 'alice')
       })

@@ -25,8 +25,10 @@ export interface EnvoyGateway {
   /**
    * Proves that nothing reached the upstream since `seenBefore` requests: one allowed marker
    * request is sent and must be the only one to arrive (no sleep: the marker is the event).
+   * By default the marker is the dev token on /llm-d (examples/llm-gateway.yaml); a config
+   * without that route names its own allowed prefix and headers.
    */
-  assertNothingReachedSince(seenBefore: number): Promise<void>
+  assertNothingReachedSince(seenBefore: number, marker?: MarkerRoute): Promise<void>
   stop(): Promise<void>
 }
 
@@ -47,6 +49,17 @@ export interface EnvoyGatewayOptions {
    * to `jaeger:4318`); by default a closed port, where Envoy's exports fail quietly.
    */
   readonly traces?: string
+}
+
+/** Where a marker request is allowed: a route prefix and the headers that pass it. */
+export interface MarkerRoute {
+  readonly prefix: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+const DEV_MARKER: MarkerRoute = {
+  prefix: '/llm-d',
+  headers: { authorization: `Bearer ${DEV_TOKEN}` },
 }
 
 /** Nothing listens on port 1 here: Envoy's span exports go nowhere. */
@@ -97,9 +110,9 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
     service,
     changes,
     request,
-    assertNothingReachedSince: async (seenBefore) => {
-      const marker = `/llm-d/marker-${++markers}`
-      const res = await request(marker, 'GET', { authorization: `Bearer ${DEV_TOKEN}` })
+    assertNothingReachedSince: async (seenBefore, route = DEV_MARKER) => {
+      const marker = `${route.prefix}/marker-${++markers}`
+      const res = await request(marker, 'GET', { ...route.headers })
       assert.equal(res.status, 200, `the marker request is allowed: ${res.body}`)
       await echo.waitFor((r) => r.path === marker)
       const arrived = echo.seen.slice(seenBefore).map((r: EchoedRequest) => r.path)
