@@ -47,6 +47,8 @@ export interface EnvoyGatewayOptions {
    * to `jaeger:4318`); by default a closed port, where Envoy's exports fail quietly.
    */
   readonly traces?: string
+  /** Clusters sent elsewhere than the echo upstream: cluster name -> `host:port`. */
+  readonly clusters?: Readonly<Record<string, string>>
 }
 
 /** Nothing listens on port 1 here: Envoy's span exports go nowhere. */
@@ -72,6 +74,9 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
       'jwt-ext-authz:9002': service.httpAuthz.replace('http://', ''),
       'echo:8080': `127.0.0.1:${echo.port}`,
       'jaeger:4318': options.traces ?? NO_COLLECTOR,
+      ...Object.fromEntries(
+        Object.entries(options.clusters ?? {}).map(([name, to]) => [`cluster:${name}`, to]),
+      ),
     })
     let yaml = pointed.yaml
     changes = pointed.changes
@@ -98,8 +103,9 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
     changes,
     request,
     assertNothingReachedSince: async (seenBefore) => {
-      const marker = `/llm-d/marker-${++markers}`
-      const res = await request(marker, 'GET', { authorization: `Bearer ${DEV_TOKEN}` })
+      // Sent on /llm-d/, whose Envoy route strips that prefix (prefix_rewrite: /).
+      const marker = `/marker-${++markers}`
+      const res = await request(`/llm-d${marker}`, 'GET', { authorization: `Bearer ${DEV_TOKEN}` })
       assert.equal(res.status, 200, `the marker request is allowed: ${res.body}`)
       await echo.waitFor((r) => r.path === marker)
       const arrived = echo.seen.slice(seenBefore).map((r: EchoedRequest) => r.path)
