@@ -1,7 +1,9 @@
 // `npm run demo`: the whole gateway on this machine, without Docker. Starts jwt-ext-authz on
 // examples/llm-gateway.yaml, the echo upstream (deploy/echo) and the real Envoy on the shipped
 // envoy/envoy.yaml (only its addresses moved to loopback), prints curl lines for the seed
-// callers, and stops everything on Ctrl-C. `--port N` (default 8080) is Envoy's listener.
+// callers, and stops everything on Ctrl-C or SIGTERM. `--port N` (default 8080; 0 lets the
+// system pick) is Envoy's listener.
+import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import { startEchoUpstream } from '../test/helpers/echo-upstream.js'
 import { ENVOY_VERSION, findEnvoy, startEnvoy } from '../test/helpers/envoy.js'
@@ -9,8 +11,39 @@ import { ALICE_TOKEN, BOB_TOKEN } from '../test/helpers/keys.js'
 import { startServeProcess } from '../test/helpers/serve-process.js'
 import { pointShippedConfig } from '../test/helpers/shipped-envoy.js'
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } })
+const USAGE = 'usage: npm run demo [-- --port N] (Envoy on 127.0.0.1:N, default 8080)'
 
+/** A usage or environment problem: one line and exit 2, never a stack. */
+function fail(message: string): never {
+  process.stderr.write(`npm run demo: ${message}\n`)
+  process.exit(2)
+}
+
+function readPort(): number {
+  let port: string
+  try {
+    port = parseArgs({ options: { port: { type: 'string', default: '8080' } } }).values.port
+  } catch (err) {
+    fail(`${(err as Error).message.split('\n')[0]}; ${USAGE}`)
+  }
+  const n = Number(port)
+  if (!/^\d+$/.test(port) || n > 65535) fail(`--port ${port} is not a port number; ${USAGE}`)
+  return n
+}
+
+/** Whether 127.0.0.1:port can be bound now: Envoy would otherwise fail deep in its start-up. */
+function portFree(port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+}
+
+const port = readPort()
+if (!(await portFree(port)))
+  fail(`127.0.0.1:${port} is in use; pick another port: npm run demo -- --port N`)
 if (findEnvoy() === undefined) {
   process.stderr.write(
     `npm run demo needs Envoy ${ENVOY_VERSION}. Any one of:\n` +
@@ -24,7 +57,6 @@ if (findEnvoy() === undefined) {
 
 const service = await startServeProcess(['--config', 'examples/llm-gateway.yaml'])
 const echo = await startEchoUpstream()
-const listen = `127.0.0.1:${values.port}`
 const { yaml } = pointShippedConfig(
   'envoy/envoy.yaml',
   {
@@ -33,14 +65,19 @@ const { yaml } = pointShippedConfig(
     // No Jaeger here: Envoy's span exports fail quietly (docker compose has one).
     'jaeger:4318': '127.0.0.1:1',
   },
-  listen,
+  `127.0.0.1:${port}`,
 )
 const envoy = await startEnvoy(yaml, 'demo-envoy').catch(async (err: unknown) => {
   await Promise.all([echo.stop(), service.stop()])
-  throw err
+  // Envoy's own last words name the cause (a port taken since the check, say).
+  const last = String((err as Error).message)
+    .trim()
+    .split('\n')
+    .at(-1)
+  return fail(`Envoy did not start: ${last}`)
 })
 
-const base = `http://${listen}`
+const base = envoy.base
 process.stdout.write(`
 Envoy ${ENVOY_VERSION} on ${base} (admin ${envoy.admin}) -> jwt-ext-authz on ${service.grpc} (gRPC Check)
 -> echo upstream on 127.0.0.1:${echo.port}, which answers with what it received.
@@ -49,7 +86,8 @@ Envoy ${ENVOY_VERSION} on ${base} (admin ${envoy.admin}) -> jwt-ext-authz on ${s
   BOB=${BOB_TOKEN}
 
   curl -s ${base}/openai/v1/chat/completions -H "Authorization: Bearer $ALICE" -d '{"model":"gpt-3.5-turbo"}'
-      # 200: the echo shows "authorization": "Bearer demo-openai-key" and no trace of her JWT
+      # 200: the echo shows "path": "/v1/chat/completions" (Envoy strips /openai),
+      # "authorization": "Bearer demo-openai-key" and no trace of her JWT
   curl -si ${base}/openai/v1/chat/completions -H "Authorization: Bearer $BOB"
       # 403 RBAC: access denied
   curl -si ${base}/openai/v1/chat/completions

@@ -4,7 +4,8 @@
 //   2. token                 token/extract.ts
 //   3. verification          verify/cached.ts (token cache, then verify/select.ts, verify.ts)
 //   4. claim rules           the route's authorizer (rbac/compile.ts), request/request-value.ts
-//   5. allow                 check/allow-request.ts (upstream/render.ts, the route's allow memo)
+//   5. allow                 upstream/token-removal.ts (a token the asking proxy cannot strip),
+//                            check/allow-request.ts (upstream/render.ts, the route's allow memo)
 // Its caller (the Check runner) snapshots the engine, answers the decision and records it.
 import { deny, type Decision } from '../decision/decision.js'
 import type { Engine } from '../engine/engine.js'
@@ -14,6 +15,7 @@ import { RequestValues } from '../request/request-value.js'
 import { matchRoute } from '../routes/match.js'
 import { extractToken } from '../token/extract.js'
 import type { CheckSpan } from '../tracing/check-tracer.js'
+import { unremovableToken } from '../upstream/token-removal.js'
 import { verifyCached } from '../verify/cached.js'
 import { allowAnonymous, allowVerified } from './allow-request.js'
 
@@ -40,7 +42,10 @@ export async function decide(
   // 1. Route: first match wins; none matching is a deny (default deny).
   const route = matchRoute(engine.routes, req)
   if (route === undefined) return deny('no_route')
-  if (route.anonymous) return allowAnonymous(route, req, engine.secrets)
+  if (route.anonymous) {
+    const refused = unremovableToken(route.upstream, req)
+    return refused ? deny(refused, route) : allowAnonymous(route, req, engine.secrets)
+  }
 
   // 2. Token: from the route's providers' sources.
   const extracted = extractToken(route.tokenSources, req)
@@ -59,6 +64,9 @@ export async function decide(
   const authz = route.authorizer.authorize(verified.claims, verified.verifier.name, req, values)
   if (!authz.ok) return deny(authz.reason, route, authz.explanation)
 
-  // 5. Allow: the upstream request rewritten, the caller described (reused per token).
+  // 5. Allow: the upstream request rewritten, the caller described (reused per token), unless
+  //    the proxy that asked could not strip the caller's token from it.
+  const refused = unremovableToken(route.upstream, req)
+  if (refused !== undefined) return deny(refused, route)
   return allowVerified(route, req, engine.secrets, verified, authz.values, values)
 }

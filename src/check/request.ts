@@ -25,6 +25,7 @@ export function toAuthRequest(check: CheckRequest): AuthRequest {
       http.raw_body !== undefined && http.raw_body.length > 0
         ? http.raw_body
         : http.body || undefined,
+    removes: 'headers_and_query',
   })
 }
 

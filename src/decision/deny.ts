@@ -21,6 +21,7 @@ export type DenyReason =
   | 'body_truncated'
   | 'body_invalid'
   | 'body_ambiguous'
+  | 'header_ambiguous'
   | 'request_value_missing'
   | 'no_provider_key'
   | 'no_route'
@@ -81,10 +82,19 @@ export const DENY = Object.freeze({
   rbac_denied: forbidden(),
   // A rule needs a value from the request that is not there: refused, never allowed.
   body_missing: forbidden(),
-  body_truncated: forbidden(),
+  // The gateway cut the body at its own limit, so the model it names was not seen: the client
+  // is told which setting raises the limit (a long prompt is not a lack of rights).
+  body_truncated: {
+    http: 413,
+    grpc: status.PERMISSION_DENIED,
+    body: 'request body longer than the gateway sends to authorization, so the model it asks for could not be checked: raise Envoy ext_authz with_request_body.max_request_bytes (Istio: includeRequestBodyInCheck.maxRequestBytes) or send a shorter request',
+    challenge: 'none',
+  },
   body_invalid: forbidden(),
   // A key repeated on the path a rule reads: the upstream may read the value we did not.
   body_ambiguous: forbidden(),
+  // A header a rule reads, sent more than once: which line the upstream reads is its choice.
+  header_ambiguous: forbidden(),
   request_value_missing: forbidden(),
   // The token is good and the rules allow, but no provider key is this caller's: its claim is
   // missing, unmapped without a fallback, or a list naming two keys. Never a key to guess.

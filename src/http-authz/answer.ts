@@ -1,9 +1,7 @@
 import type { ServerResponse } from 'node:http'
-import { deny, type Allow, type Decision } from '../decision/decision.js'
+import type { Allow, Decision } from '../decision/decision.js'
 import { denial } from '../decision/denial.js'
-import type { DenyReason } from '../decision/deny.js'
 import type { AuthRequest } from '../request/auth-request.js'
-import { carriesTokenCookie } from '../upstream/token-cookie.js'
 import type { RequestStyle } from './original-request.js'
 
 /** Envoy's HTTP ext_authz removes the upstream request headers this response header lists. */
@@ -21,48 +19,16 @@ export function writeAnswer(
   req: AuthRequest,
   style: RequestStyle,
 ): Decision {
-  const refusal = decision.kind === 'allow' ? unremovableToken(decision, req, style) : undefined
-  const answered =
-    refusal === undefined ? decision : { ...deny(refusal), route: (decision as Allow).route }
-  if (answered.kind === 'allow')
-    writeAllow(res, style.kind === 'envoy' ? forEnvoy(answered) : answered)
+  if (decision.kind === 'allow')
+    writeAllow(res, style.kind === 'envoy' ? forEnvoy(decision) : decision)
   else {
-    const d = denial(answered, req)
+    const d = denial(decision, req)
     res.statusCode = d.http
     for (const h of d.headers) res.setHeader(h.name, h.value)
     res.setHeader('cache-control', 'no-store')
     res.end(d.body)
   }
-  return answered
-}
-
-/**
- * Why this allow would hand the caller's token to the upstream through this proxy, judged by
- * where this request's token came from (a token sent in `Authorization` on the same route is
- * fine: two sources would have been refused as ambiguous). No proxy calling over HTTP can
- * drop a query parameter. Only Envoy's http_service honours x-envoy-auth-headers-to-remove;
- * nginx, Traefik and Caddy replace `Authorization` from our answer (their shipped configs
- * do), but cannot be told to strip a cookie or another header.
- */
-function unremovableToken(
-  allow: Allow,
-  req: AuthRequest,
-  style: RequestStyle,
-): DenyReason | undefined {
-  if (carriesAny(req.query, allow.removeQuery)) return 'query_token_unsupported'
-  if (style.kind === 'envoy') return undefined
-  if (carriesTokenCookie(req.headers, allow.tokenCookies)) return 'cookie_token_unsupported'
-  if (allow.tokenHeaders.some((name) => req.headers.has(name))) return 'header_token_unsupported'
-  return undefined
-}
-
-/** Whether the raw query has a parameter of one of these names (compared as extractToken does). */
-function carriesAny(query: string, names: readonly string[]): boolean {
-  if (names.length === 0 || query === '') return false
-  return query.split('&').some((pair) => {
-    const eq = pair.indexOf('=')
-    return names.includes(eq === -1 ? pair : pair.slice(0, eq))
-  })
+  return decision
 }
 
 /**

@@ -108,5 +108,7 @@ export function originalRequest(
     headerBytes,
     bodyBytes,
     body: body !== undefined && body.length > 0 ? body : undefined,
+    // Envoy's http_service removes the headers we list (x-envoy-auth-headers-to-remove).
+    removes: style.kind === 'envoy' ? 'headers' : 'authorization',
   })
 }

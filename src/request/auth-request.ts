@@ -2,6 +2,14 @@ import type { RequestHeaders } from './headers.js'
 import { decodeUnreserved } from './unreserved.js'
 
 /**
+ * Which of the caller's token places the proxy that asked can strip from the upstream
+ * request: Envoy's gRPC Check can strip a header, a cookie and a query parameter; its
+ * `http_service` headers and cookies (not the URL); the forward-auth proxies (nginx, Traefik,
+ * Caddy) only replace `Authorization` from our answer.
+ */
+export type TokenRemoval = 'headers_and_query' | 'headers' | 'authorization'
+
+/**
  * The part of an Envoy CheckRequest that authorization reads, in one plain shape that both
  * adapters (gRPC Check today, HTTP later) produce. Header names are lower-case; a header sent
  * several times keeps every value, in order (Envoy's `header_map` keeps them; its `headers`
@@ -28,6 +36,8 @@ export interface AuthRequest {
   readonly bodyBytes: number
   /** The body Envoy forwarded (`with_request_body`): text, or bytes with `pack_as_bytes`. */
   readonly body: string | Uint8Array | undefined
+  /** What the asking proxy can strip: an allow it could not make safe is refused instead. */
+  readonly removes: TokenRemoval
 }
 
 /** The parts an adapter reads from its transport; pathname and query follow from `path`. */
@@ -54,6 +64,7 @@ export function authRequest(parts: RequestParts): AuthRequest {
     headerBytes: parts.headerBytes,
     bodyBytes: parts.bodyBytes,
     body: parts.body,
+    removes: parts.removes,
   }
 }
 

@@ -15,7 +15,12 @@ export type RequestValueSource =
 
 /** Why a request value could not be read; each is its own stable deny reason. */
 export type RequestValueProblem =
-  'body_missing' | 'body_truncated' | 'body_invalid' | 'body_ambiguous' | 'request_value_missing'
+  | 'body_missing'
+  | 'body_truncated'
+  | 'body_invalid'
+  | 'body_ambiguous'
+  | 'header_ambiguous'
+  | 'request_value_missing'
 
 /**
  * A value read from the request, or why none could be: tagged, so a header whose value is
@@ -31,6 +36,7 @@ const REFUSED: { readonly [P in RequestValueProblem]: RequestValue } = Object.fr
   body_truncated: Object.freeze({ ok: false, reason: 'body_truncated' }),
   body_invalid: Object.freeze({ ok: false, reason: 'body_invalid' }),
   body_ambiguous: Object.freeze({ ok: false, reason: 'body_ambiguous' }),
+  header_ambiguous: Object.freeze({ ok: false, reason: 'header_ambiguous' }),
   request_value_missing: Object.freeze({ ok: false, reason: 'request_value_missing' }),
 })
 
@@ -78,7 +84,7 @@ export class RequestValues {
   read(source: RequestValueSource): RequestValue {
     switch (source.kind) {
       case 'header':
-        return scalar(this.#req.headers.get(source.name)?.[0])
+        return this.#fromHeader(source.name)
       case 'capture':
         return scalar(this.#captures?.groups?.[source.name])
       case 'segment':
@@ -88,6 +94,17 @@ export class RequestValues {
       case 'body':
         return this.#fromBody(source.path)
     }
+  }
+
+  /**
+   * A header sent more than once is ambiguous: the upstream may read another line than the
+   * one judged, as with a repeated body key. (Envoy's `headers` map has already joined the
+   * lines with commas, a value no rule allows; `header_map` and forward-auth keep them apart.)
+   */
+  #fromHeader(name: string): RequestValue {
+    const values = this.#req.headers.get(name)
+    if (values !== undefined && values.length > 1) return REFUSED.header_ambiguous
+    return scalar(values?.[0])
   }
 
   #fromBody(path: readonly string[]): RequestValue {

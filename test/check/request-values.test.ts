@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test'
 import { SignJWT } from 'jose'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { checkRequest } from '../helpers/check-request.js'
+import { send } from '../helpers/gateway-scenarios.js'
 import { ALICE_TOKEN, DEV_SECRET } from '../helpers/keys.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
@@ -75,5 +76,36 @@ test('a token allowing a model named like a deny reason is allowed, and the head
     assert.equal(res.status?.code, 0, `${name}: ${res.status?.message}`)
     const set = res.ok_response?.headers?.find((h) => h.header?.key === 'x-authorized-model')
     assert.equal(set?.header?.value, name)
+  }
+})
+
+test('a header a rule reads that is sent twice is ambiguous: denied, whichever value comes first', async () => {
+  for (const models of [
+    ['gpt-3.5-turbo', 'gpt-4o'],
+    ['gpt-4o', 'gpt-3.5-turbo'],
+    ['gpt-3.5-turbo', 'gpt-3.5-turbo'],
+  ]) {
+    // Envoy's header_map (encode_raw_headers) keeps each line of a repeated header.
+    const grpc = await server.client.check(
+      checkRequest({
+        method: 'POST',
+        path: '/by-header/v1/chat/completions',
+        headerMap: [
+          [':path', '/by-header/v1/chat/completions'],
+          ['authorization', `Bearer ${ALICE_TOKEN}`],
+          ...models.map((m): [string, string] => ['x-model', m]),
+        ],
+      }),
+    )
+    assert.equal(grpc.status?.message, 'header_ambiguous', models.join(' then '))
+    assert.equal(grpc.denied_response?.status?.code, 403)
+    assert.equal(JSON.parse(grpc.denied_response!.body!).error.code, 'header_ambiguous')
+    const forward = await send(`${server.httpAuthz}/forward-auth`, 'POST', {
+      authorization: `Bearer ${ALICE_TOKEN}`,
+      'x-forwarded-uri': '/by-header/v1/chat/completions',
+      'x-model': models,
+    })
+    assert.equal(forward.status, 403, models.join(' then '))
+    assert.equal(JSON.parse(forward.body).error.code, 'header_ambiguous')
   }
 })

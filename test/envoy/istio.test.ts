@@ -89,17 +89,22 @@ describe('Istio: paths the CUSTOM policy must cover', { skip }, () => {
   })
   after(() => gw?.stop())
 
-  test('every path the gateway routes to a provider is checked, /openaiX included', async () => {
+  test('every path the gateway routes to a provider is checked; one it does not route goes nowhere', async () => {
     const before = gw.echo.seen.length
-    for (const path of ['/openai', '/openai/v1/models', '/openaiX/v1/chat', '/llm-dev']) {
+    for (const path of ['/openai', '/openai/v1/models', '/mistralai/v1/chat', '/llm-d/v1/x']) {
       const res = await gw.request(path, 'POST')
       assert.equal(res.status, 401, `${path}: ${res.body}`)
     }
-    const alice = await gw.request('/openaiX/v1/chat', 'POST', {
+    // The CUSTOM policy's `/openai*` covers more than the routes (`/openai/` and `/openai`).
+    for (const path of ['/openaiX/v1/chat', '/llm-dev']) {
+      const res = await gw.request(path, 'POST', { authorization: `Bearer ${ALICE_TOKEN}` })
+      assert.equal(res.status, 404, `${path}: no route, nothing forwarded`)
+    }
+    const alice = await gw.request('/openai/v1/chat', 'POST', {
       authorization: `Bearer ${ALICE_TOKEN}`,
     })
     assert.equal(alice.status, 200, 'the openai route allows her, and injects the key')
-    const got = await gw.echo.waitFor((r) => r.path === '/openaiX/v1/chat')
+    const got = await gw.echo.waitFor((r) => r.path === '/v1/chat')
     assert.ok(!JSON.stringify(got).includes(ALICE_TOKEN.split('.')[2]!))
     assert.equal(gw.echo.seen.length, before + 1)
   })

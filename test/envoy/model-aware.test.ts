@@ -88,7 +88,7 @@ function modelScenarios(envoyFile: string, adjust?: (b: EnvoyBootstrap) => strin
       await gw.assertNothingReachedSince(before)
     })
 
-    test("a body over Envoy's max_request_bytes arrives cut short and is refused body_truncated", async () => {
+    test("a body over Envoy's max_request_bytes arrives cut short and is refused 413 body_truncated, naming the setting", async () => {
       const before = gw.echo.seen.length
       const res = await gw.request(
         '/openai/v1/chat/completions',
@@ -99,8 +99,13 @@ function modelScenarios(envoyFile: string, adjust?: (b: EnvoyBootstrap) => strin
         },
         chat('gpt-3.5-turbo', 'x'.repeat(100 * 1024)),
       )
-      assert.equal(res.status, 403)
-      assert.equal(JSON.parse(res.body).error.code, 'body_truncated')
+      // The client learns why, and which setting raises the limit: 413, not "access denied".
+      assert.equal(res.status, 413)
+      const error = JSON.parse(res.body).error
+      assert.equal(error.code, 'body_truncated')
+      assert.equal(error.type, 'invalid_request_error')
+      assert.match(error.message, /with_request_body\.max_request_bytes/)
+      assert.match(error.message, /includeRequestBodyInCheck\.maxRequestBytes/)
       await gw.assertNothingReachedSince(before)
     })
   })

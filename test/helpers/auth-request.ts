@@ -19,6 +19,7 @@ export function authRequest(
     headerBytes: 0,
     bodyBytes: 0,
     body: undefined,
+    removes: 'headers_and_query',
     ...rest,
     headers: new Map(
       Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),

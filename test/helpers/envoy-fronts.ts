@@ -49,8 +49,9 @@ function front(
     cluster,
     request,
     assertNothingReachedSince: async (seenBefore) => {
-      const marker = `/llm-d/front-marker-${++markers}`
-      const res = await request(marker, { authorization: `Bearer ${DEV_TOKEN}` })
+      // Sent on /llm-d/, whose Envoy route strips that prefix (prefix_rewrite: /).
+      const marker = `/front-marker-${++markers}`
+      const res = await request(`/llm-d${marker}`, { authorization: `Bearer ${DEV_TOKEN}` })
       assert.equal(res.status, 200, `the marker request is allowed: ${res.body}`)
       await gw.echo.waitFor((r) => r.path === marker)
       const arrived = gw.echo.seen.slice(seenBefore).map((r: EchoedRequest) => r.path)

@@ -49,9 +49,11 @@ export interface EnvoyGatewayOptions {
    * to `jaeger:4318`); by default a closed port, where Envoy's exports fail quietly.
    */
   readonly traces?: string
+  /** Clusters sent elsewhere than the echo upstream: cluster name -> `host:port`. */
+  readonly clusters?: Readonly<Record<string, string>>
 }
 
-/** Where a marker request is allowed: a route prefix and the headers that pass it. */
+/** Where a marker request is allowed: a route prefix Envoy strips, and headers that pass it. */
 export interface MarkerRoute {
   readonly prefix: string
   readonly headers: Readonly<Record<string, string>>
@@ -85,6 +87,9 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
       'jwt-ext-authz:9002': service.httpAuthz.replace('http://', ''),
       'echo:8080': `127.0.0.1:${echo.port}`,
       'jaeger:4318': options.traces ?? NO_COLLECTOR,
+      ...Object.fromEntries(
+        Object.entries(options.clusters ?? {}).map(([name, to]) => [`cluster:${name}`, to]),
+      ),
     })
     let yaml = pointed.yaml
     changes = pointed.changes
@@ -111,8 +116,9 @@ export async function startEnvoyGateway(options: EnvoyGatewayOptions): Promise<E
     changes,
     request,
     assertNothingReachedSince: async (seenBefore, route = DEV_MARKER) => {
-      const marker = `${route.prefix}/marker-${++markers}`
-      const res = await request(marker, 'GET', { ...route.headers })
+      // Sent under the route's prefix, which the shipped Envoy strips (prefix_rewrite: /).
+      const marker = `/marker-${++markers}`
+      const res = await request(`${route.prefix}${marker}`, 'GET', { ...route.headers })
       assert.equal(res.status, 200, `the marker request is allowed: ${res.body}`)
       await echo.waitFor((r) => r.path === marker)
       const arrived = echo.seen.slice(seenBefore).map((r: EchoedRequest) => r.path)

@@ -38,10 +38,24 @@ export function seedScenarios(label: string, options: EnvoyGatewayOptions): void
       )
       assert.equal(res.status, 200, res.body)
       const got = await gw.echo.waitFor((r) => r.body === CHAT)
-      assert.equal(got.path, '/openai/v1/chat/completions')
+      assert.equal(got.path, '/v1/chat/completions', 'the gateway prefix is stripped')
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
       assert.equal(got.headers['x-user-id'], 'alice', 'replaced, never appended')
       assertNoTraceOf(ALICE_TOKEN, got)
+    })
+
+    test("seed 001's own request, POST /openai, reaches the provider's chat API as kgateway's AI backend sends it", async () => {
+      const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [], seed: 'bare-prefix' })
+      const res = await gw.request(
+        '/openai',
+        'POST',
+        { ...json, authorization: `Bearer ${ALICE_TOKEN}` },
+        body,
+      )
+      assert.equal(res.status, 200, res.body)
+      const got = await gw.echo.waitFor((r) => r.body === body)
+      assert.equal(got.path, '/v1/chat/completions')
+      assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
     })
 
     test('seed 003: Bob gets 403 RBAC: access denied and never reaches the upstream', async () => {
@@ -81,7 +95,7 @@ export function seedScenarios(label: string, options: EnvoyGatewayOptions): void
         authorization: `Bearer ${DEV_TOKEN}`,
       })
       assert.equal(res.status, 200, res.body)
-      const got = await gw.echo.waitFor((r) => r.path === '/llm-d/v1/completions')
+      const got = await gw.echo.waitFor((r) => r.path === '/v1/completions')
       assert.equal(got.headers.authorization, undefined)
       assertNoTraceOf(DEV_TOKEN, got)
     })
@@ -94,7 +108,10 @@ export function seedScenarios(label: string, options: EnvoyGatewayOptions): void
         '{"inputs": "What are the advantages of running Gloo Gateway in AWS?"}',
       )
       assert.equal(res.status, 200, res.body)
-      const got = await gw.echo.waitFor((r) => r.path === '/huggingface-gloo-gw')
+      // Seed 004's prefixRewrite, at Hugging Face's router.
+      const got = await gw.echo.waitFor(
+        (r) => r.path === '/hf-inference/models/openai-community/gpt2',
+      )
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.HF_API_TOKEN}`)
       assert.equal(got.headers['content-type'], 'application/json')
       assertNoTraceOf(HF_TOKEN, got)

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
 import { once } from 'node:events'
+import { removeTempDir, tempDir } from './temp-dir.js'
 
 /** The Envoy release the suite is pinned to (scripts/install-envoy.sh). */
 export const ENVOY_VERSION = '1.40.0'
@@ -74,7 +74,7 @@ export interface RunningEnvoy {
 export async function startEnvoy(yaml: string, label = 'envoy'): Promise<RunningEnvoy> {
   const bin = findEnvoy()
   if (bin === undefined) throw new Error('Envoy is not installed: run scripts/install-envoy.sh')
-  const dir = mkdtempSync(join(tmpdir(), `${label}-`))
+  const dir = tempDir(label)
   const config = join(dir, 'envoy.yaml')
   const adminFile = join(dir, 'admin-address')
   writeFileSync(config, yaml)
@@ -154,6 +154,7 @@ export async function startEnvoy(yaml: string, label = 'envoy'): Promise<Running
         proc.kill('SIGTERM')
         await exited
       }
+      removeTempDir(dir)
     },
   }
 }

@@ -27,7 +27,8 @@ export interface Answer {
 export function send(
   url: string,
   method: string,
-  headers: Record<string, string> = {},
+  /** A list sends the header once per value, in order. */
+  headers: Record<string, string | string[]> = {},
   body?: string | Buffer,
 ): Promise<Answer> {
   const { origin, hostname, port } = new URL(url)

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { parse, stringify } from 'yaml'
 
-/** `host:port` as a shipped file names it (`jwt-ext-authz:9001`) -> where it is in this test. */
+/**
+ * `host:port` as a shipped file names it (`jwt-ext-authz:9001`) -> where it is in this test.
+ * A key `cluster:<name>` moves that cluster's endpoints alone (several clusters may share one
+ * shipped address, as the LLM clusters share `echo:8080`).
+ */
 export type EndpointMap = Readonly<Record<string, string>>
 
 export interface PointedConfig {
@@ -49,12 +53,13 @@ function rewrite(node: unknown, path: string, to: Targets, changes: string[]): v
   const socket = obj.socket_address as { address: string; port_value: number } | undefined
   if (socket !== undefined) {
     const shipped = `${socket.address}:${socket.port_value}`
+    const cluster = /^static_resources\.clusters\[([^\]]+)\]/.exec(path)?.[1]
     const target =
       path === 'admin.address'
         ? '127.0.0.1:0'
         : /^static_resources\.listeners\[[^\]]+\]\.address$/.test(path)
           ? to.listen
-          : to.endpoints[shipped]
+          : (to.endpoints[`cluster:${cluster}`] ?? to.endpoints[shipped])
     if (target === undefined) throw new Error(`${path}: no test address for ${shipped}`)
     const [host, port] = splitHostPort(target)
     socket.address = host

@@ -29,7 +29,8 @@ secrets:
 providers:
   solo:
     issuer: solo.io
-    tokenSources: [{ header: authorization, prefix: "Bearer " }, { cookie: session }]
+    tokenSources:
+      [{ header: authorization, prefix: "Bearer " }, { cookie: session }, { query: access_token }]
     jwks: { local: { key: ${JSON.stringify(SEED_PEM_PUBLIC_KEY)} } }
   custom:
     issuer: custom.test
@@ -43,6 +44,11 @@ routes:
   - name: custom
     match: { prefix: /custom }
     providers: [custom]
+    upstream: { headers: { authorization: { secret: openai, prefix: "Bearer " } } }
+  - name: json
+    match: { prefix: /json }
+    providers: [solo, custom]
+    denyBody: openai
     upstream: { headers: { authorization: { secret: openai, prefix: "Bearer " } } }
 `,
   })
@@ -127,4 +133,25 @@ test('a custom token header: removed by Envoy (gRPC and http_service), refused o
   })
   assert.equal(forward.status, 403)
   assert.match(forward.body, /header other than Authorization cannot be removed by this proxy/)
+})
+
+test("forward-auth's refusal of a token place is the route's own denial (OpenAI-style JSON)", async () => {
+  const ask = (headers: Record<string, string>, uri = '/json/v1/chat/completions') =>
+    send(`${server.httpAuthz}/forward-auth`, 'POST', { ...headers, 'x-forwarded-uri': uri })
+  const cases = [
+    { reason: 'cookie_token_unsupported', answer: await ask({ cookie: `session=${ALICE_TOKEN}` }) },
+    { reason: 'header_token_unsupported', answer: await ask({ 'x-jwt': CUSTOM_TOKEN }) },
+    {
+      reason: 'query_token_unsupported',
+      answer: await ask({}, `/json/v1/chat/completions?access_token=${ALICE_TOKEN}`),
+    },
+  ]
+  for (const { reason, answer } of cases) {
+    assert.equal(answer.status, 403, answer.body)
+    assert.equal(answer.headers['content-type'], 'application/json')
+    const error = (JSON.parse(answer.body) as { error: { code: string; type: string } }).error
+    assert.equal(error.code, reason)
+    assert.equal(error.type, 'permission_error')
+    assert.equal(answer.headers.authorization, undefined, 'no provider key in a refusal')
+  }
 })
