@@ -30,7 +30,7 @@ test('the checker itself refuses unknown fields, bad enums, unknown @types and d
   hcm.http_filters[0].typed_config.transport_api_version = 'V4'
   hcm.http_filters[1].typed_config['@type'] =
     'type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope'
-  hcm.route_config.virtual_hosts[0].routes[0].match.path = '/openai'
+  hcm.route_config.virtual_hosts[0].routes[0].match.prefix = '/openai'
   const errors = checkProtoJson(root, 'envoy.config.bootstrap.v3.Bootstrap', broken)
   assert.equal(errors.length, 4, errors.join('\n'))
   assert.match(
@@ -42,7 +42,7 @@ test('the checker itself refuses unknown fields, bad enums, unknown @types and d
     errors.join('\n'),
     /@type envoy\.extensions\.filters\.http\.nope\.v3\.Nope is not a known message/,
   )
-  assert.match(errors.join('\n'), /match\.path: oneof path_specifier already set by prefix/)
+  assert.match(errors.join('\n'), /match\.prefix: oneof path_specifier already set by path/)
 })
 
 test('ext_authz is wired as the issue asks: gRPC V3, fail closed, bounded body, HTTP/2 cluster with gRPC health checks', () => {
@@ -65,8 +65,10 @@ test('ext_authz is wired as the issue asks: gRPC V3, fail closed, bounded body, 
   assert.ok(cluster.health_checks[0].grpc_health_check)
   const routes = hcm.route_config.virtual_hosts[0].routes
   assert.deepEqual(
-    routes.map((r: { match: { prefix: string } }) => r.match.prefix),
-    ['/openai', '/mistralai', '/huggingface-gloo-gw', '/llm-d'],
+    routes.map(
+      (r: { match: { prefix?: string; path?: string } }) => r.match.prefix ?? r.match.path,
+    ),
+    ['/openai', '/openai/', '/mistralai', '/mistralai/', '/huggingface-gloo-gw', '/llm-d/'],
   )
   for (const r of routes) {
     assert.ok(

@@ -48,7 +48,7 @@ test(
   },
 )
 
-test("the alerts cover keys, internal errors, deny spikes, reloads and latency past Envoy's timeout", () => {
+test('the alerts cover keys, internal errors, deny spikes, reloads and latency nearing the timeout', () => {
   const alerts = rules.groups.flatMap((g: Doc) => g.rules.map((r: Doc) => r.alert))
   assert.deepEqual(alerts.sort(), [
     'JwtExtAuthzDenyRatioSpike',
@@ -58,13 +58,14 @@ test("the alerts cover keys, internal errors, deny spikes, reloads and latency p
     'JwtExtAuthzReloadFailed',
     'JwtExtAuthzSlowChecks',
   ])
-  // p99 over the gateway's ext_authz timeout (deploy/istio: 0.25s): past it Envoy answers alone.
+  // p99 past a quarter of the gateway's ext_authz timeout (deploy/istio: 1s, as every shipped
+  // gateway config, test/deploy/gateway-api.test.ts): a warning before Envoy answers alone.
   const slow = rules.groups[0].rules.find((r: Doc) => r.alert === 'JwtExtAuthzSlowChecks')
   const istio = kind(docs('deploy/istio'), 'IstioOperator').spec.meshConfig.extensionProviders[0]
   assert.match(slow.expr, /histogram_quantile\(0\.99,/)
   assert.equal(
     Number(/> ([\d.]+)\s*$/.exec(slow.expr)![1]),
-    parseFloat(istio.envoyExtAuthzGrpc.timeout),
+    parseFloat(istio.envoyExtAuthzGrpc.timeout) / 4,
   )
 })
 
