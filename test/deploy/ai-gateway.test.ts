@@ -63,6 +63,8 @@ test("ext_authz runs on the route AI Gateway generates and calls our Service's g
     [service.metadata.name, service.metadata.namespace, grpcPort.port],
   )
   assert.equal(security.spec.extAuth.failOpen, false)
+  const shipped = kind(docs('deploy/gateway-api/envoy-gateway'), 'SecurityPolicy')
+  assert.equal(security.spec.extAuth.timeout, shipped.spec.extAuth.timeout, 'one ext_authz timeout')
   const grant = kind(all, 'ReferenceGrant')
   assert.equal(grant.metadata.namespace, service.metadata.namespace)
   assert.deepEqual(grant.spec.from, [
