@@ -73,19 +73,31 @@ function checkMetrics(registry: Registry): Metrics['countCheck'] {
  * come from the config (a pool holds at most MAX_POOL_KEYS), so the label set stays bounded.
  */
 function keyUseCounter(registry: Registry): Metrics['countKeyUse'] {
-  const pending = new PendingCounts<'route' | 'key_id'>()
+  // By route, then key id: both are config strings, so two lookups and no key string built.
+  const byRoute = new Map<
+    string,
+    Map<string, { labels: Record<'route' | 'key_id', string>; n: number }>
+  >()
   new Counter({
     name: 'ext_authz_key_uses_total',
     help: 'Allowed Checks by route and the id of the provider key injected (never the key)',
     labelNames: ['route', 'key_id'] as const,
     registers: [registry],
     collect() {
-      pending.flushInto(this)
+      for (const keys of byRoute.values())
+        for (const entry of keys.values()) {
+          if (entry.n === 0) continue
+          this.inc(entry.labels, entry.n)
+          entry.n = 0
+        }
     },
   })
   return (route, keyId) => {
-    const key = `${route}\0${keyId}`
-    if (!pending.increment(key)) pending.start(key, { route, key_id: keyId })
+    let keys = byRoute.get(route)
+    if (keys === undefined) byRoute.set(route, (keys = new Map()))
+    const entry = keys.get(keyId)
+    if (entry !== undefined) entry.n++
+    else keys.set(keyId, { labels: { route, key_id: keyId }, n: 1 })
   }
 }
 
