@@ -33,23 +33,8 @@ export function loadPool(
 ): LoadedSecret {
   const path = joinPath(joinPath('secrets', name), 'pool')
   const pool = source.pool
-  const entries: PoolEntry[] = (pool.keys ?? []).map((k, i) => ({
-    id: k.id,
-    source: k,
-    weight: k.weight ?? 1,
-    ...(k.headers ? { headers: k.headers } : {}),
-    path: joinPath(joinPath(path, 'keys'), i),
-  }))
   const errors: ConfigError[] = []
-  if (pool.directory !== undefined) {
-    const dir = resolve(deps.baseDir, pool.directory)
-    const listed = listKeyFiles(dir)
-    const at = joinPath(path, 'directory')
-    if ('error' in listed) errors.push({ path: at, message: listed.error })
-    else
-      for (const [id, file] of listed.files)
-        entries.push({ id, source: { file }, weight: 1, path: at })
-  }
+  const entries = poolEntries(pool, path, deps, errors)
   const keys: PooledKey[] = []
   const defaulted: string[] = []
   for (const entry of entries) {
@@ -59,14 +44,14 @@ export function loadPool(
     if (entry.source.env !== undefined && !deps.env[entry.source.env])
       defaulted.push(`${name}/${entry.id}`)
   }
-  errors.push(
-    ...duplicateIds(entries),
-    ...(keys.some((k) => k.weight > 0) || errors.length > 0
-      ? []
-      : [{ path, message: 'no key with a weight above 0' }]),
-  )
+  errors.push(...duplicateIds(entries))
+  if (errors.length === 0 && !keys.some((k) => k.weight > 0))
+    errors.push({ path, message: 'no key with a weight above 0' })
   keys.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const by = splitClaimPath(pool.by ?? DEFAULT_POOL_CLAIM, pool.nestedClaimDelimiter ?? '.')
+  const claim = pool.by ?? DEFAULT_POOL_CLAIM
+  const by = splitClaimPath(claim, pool.nestedClaimDelimiter ?? '.')
+  const describe = (e: PoolEntry) =>
+    `${name}: pool by ${claim}, key ${e.id} (weight ${e.weight}): ${describeSource(e.source, deps)} = [redacted]`
   return {
     keys:
       errors.length > 0
@@ -74,11 +59,32 @@ export function loadPool(
         : Object.freeze({ kind: 'pool', by, keys: Object.freeze(keys) }),
     errors,
     defaulted,
-    described: entries.map(
-      (e) =>
-        `${name}: pool by ${pool.by ?? DEFAULT_POOL_CLAIM}, key ${e.id} (weight ${e.weight}): ${describeSource(e.source, deps)} = [redacted]`,
-    ),
+    described: entries.map(describe),
   }
+}
+
+/** The listed keys, then one per file of the directory (weight 1); a listing error is kept. */
+function poolEntries(
+  pool: PoolConfig,
+  path: string,
+  deps: SecretLoadDeps,
+  errors: ConfigError[],
+): PoolEntry[] {
+  const entries: PoolEntry[] = (pool.keys ?? []).map((k, i) => ({
+    id: k.id,
+    source: k,
+    weight: k.weight ?? 1,
+    ...(k.headers ? { headers: k.headers } : {}),
+    path: joinPath(joinPath(path, 'keys'), i),
+  }))
+  if (pool.directory === undefined) return entries
+  const listed = listKeyFiles(resolve(deps.baseDir, pool.directory))
+  const at = joinPath(path, 'directory')
+  if ('error' in listed) errors.push({ path: at, message: listed.error })
+  else
+    for (const [id, file] of listed.files)
+      entries.push({ id, source: { file }, weight: 1, path: at })
+  return entries
 }
 
 function pooledKey(

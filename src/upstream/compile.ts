@@ -17,12 +17,7 @@ export function compileUpstream(
 ): UpstreamPlan {
   const specs = Object.entries(config.headers)
   const headers = specs.map(([name, spec]) => planHeader(name.toLowerCase(), spec))
-  // A key's own headers (openai-project...) are set too: never also listed for removal.
-  const keyHeaders = specs.flatMap(([, s]) => (s.secret ? keyHeaderNames(secrets, s.secret) : []))
-  const setNames = new Set([
-    ...headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)),
-    ...keyHeaders.map((name) => name.toLowerCase()),
-  ])
+  const setNames = namesSet(specs, headers, secrets)
   const tokenHeaders = config.forwardToken
     ? []
     : [...new Set(tokenSources.flatMap((s) => (s.kind === 'header' ? [s.name] : [])))]
@@ -48,11 +43,26 @@ export function compileUpstream(
     tokenCookies: Object.freeze([...new Set(tokenCookies)]),
     tokenHeaders: Object.freeze(tokenHeaders.filter((name) => name !== 'authorization')),
     keyHeader: routeKeyHeader(specs, headers, secrets),
-    credentialMetadataKey:
-      config.credentialMetadata === undefined
-        ? undefined
-        : (config.credentialMetadata.key ?? DEFAULT_CREDENTIAL_METADATA_KEY),
+    credentialMetadataKey: credentialMetadataKey(config),
   })
+}
+
+/** Every header the route may set; a key's own (openai-project...) too, never also removed. */
+function namesSet(
+  specs: readonly (readonly [string, UpstreamHeaderConfig])[],
+  headers: readonly PlannedHeader[],
+  secrets: Config['secrets'],
+): Set<string> {
+  const keyHeaders = specs.flatMap(([, s]) => (s.secret ? keyHeaderNames(secrets, s.secret) : []))
+  return new Set([
+    ...headers.map((h) => (h.kind === 'value' ? h.header.name : h.name)),
+    ...keyHeaders.map((name) => name.toLowerCase()),
+  ])
+}
+
+function credentialMetadataKey(config: UpstreamConfig): string | undefined {
+  const meta = config.credentialMetadata
+  return meta === undefined ? undefined : (meta.key ?? DEFAULT_CREDENTIAL_METADATA_KEY)
 }
 
 /** The header that chooses the key (validation allows one), else the first with a secret. */

@@ -106,3 +106,30 @@ test('token cookies and custom token headers are named for the adapters, unless 
   )
   assert.deepEqual(set.tokenCookies, [], 'the route sets Cookie itself')
 })
+
+test("a key's own headers are set with it, never also removed; no key for the claims is undefined", () => {
+  const config = {
+    dev: { env: 'DEV', headers: { 'OpenAI-Project': 'proj-dev' } },
+  }
+  const { store } = loadSecrets(config, { env: { DEV: 'sk-dev' }, baseDir: '.' })
+  const plan = compileUpstream(
+    {
+      headers: {
+        authorization: { secret: { claim: 'team', map: { dev: 'dev' } }, prefix: 'Bearer ' },
+      },
+      removeHeaders: ['openai-project'],
+      forwardToken: false,
+    },
+    DEFAULT_TOKEN_SOURCES,
+    config,
+  )
+  assert.deepEqual(plan.remove, [])
+  const out = renderUpstream(plan, { team: 'dev' }, store)!
+  assert.deepEqual(out.set, [
+    { name: 'authorization', value: 'Bearer sk-dev' },
+    { name: 'openai-project', value: 'proj-dev' },
+  ])
+  assert.equal(out.keyId, 'dev')
+  assert.equal(out.credential, undefined, 'only with credentialMetadata')
+  assert.equal(renderUpstream(plan, { team: 'ops' }, store), undefined)
+})
