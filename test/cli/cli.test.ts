@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const CLI = MAIN
 
 /** Writes a config into a fresh temp directory and returns its path. */
 function tempConfig(yaml: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-')), 'config.yaml')
+  const file = join(tempDir('jwt-ext-authz'), 'config.yaml')
   writeFileSync(file, yaml)
   return file
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CommandSpec } from '../../src/cli/command.js'
 import { CHECK, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from '../../src/cli/specs.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 interface Result {
   readonly status: number | null
@@ -155,7 +155,7 @@ test('serve --workers 2 on a gRPC port in use says so once per worker and exits 
 })
 
 test('keys generate without --out writes into a new ./keys folder, says so, and never overwrites', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-keys-'))
+  const cwd = tempDir('jwt-ext-authz-keys')
   const first = await cli(['keys', 'generate', '--alg', 'ES256', '--kid', 'k1'], cwd)
   assert.equal(first.status, 0, first.stderr)
   assert.match(first.stdout, /^no --out given: writing into \.\/keys\/$/m)

@@ -69,7 +69,7 @@ test("Istio's VirtualService strips it as envoy/envoy.yaml does, each provider o
     if (host.endsWith('.svc.cluster.local')) continue
     assert.equal(route.rewrite.authority, host, `${route.name}: the provider's Host`)
     assert.ok(entry.spec.hosts.includes(host), `${host} is a ServiceEntry host`)
-    const rule = tls.find((d: Doc) => d.spec.host === host)
+    const rule = tls.find((d: Doc) => d.spec.host === host)!
     const setting = rule.spec.trafficPolicy.portLevelSettings.find(
       (s: Doc) => s.port.number === port.number,
     )
@@ -81,7 +81,7 @@ test("Istio's VirtualService strips it as envoy/envoy.yaml does, each provider o
 
 test("Istio's CUSTOM policy covers every path the VirtualService routes", () => {
   const istio = docs('deploy/istio')
-  const policy = kinds(istio, 'AuthorizationPolicy').find((p: Doc) => p.spec.action === 'CUSTOM')
+  const policy = kinds(istio, 'AuthorizationPolicy').find((p: Doc) => p.spec.action === 'CUSTOM')!
   const covered: string[] = policy.spec.rules.flatMap((r: Doc) =>
     r.to.flatMap((t: Doc) => t.operation.paths),
   )

@@ -110,7 +110,7 @@ export async function startOpenAiCompatible(
     chunkWaits,
     chunkSeen: () => {
       reported++
-      for (const check of [...waiting]) check()
+      for (const check of waiting) check()
     },
     stop: () =>
       new Promise<void>((resolve) => {
