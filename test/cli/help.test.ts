@@ -67,7 +67,13 @@ test('--version and version print the version of package.json', async () => {
 })
 
 const MISTAKES: readonly { args: string[]; says: RegExp; usage: string }[] = [
-  { args: ['serve', '--nope'], says: /Unknown option '--nope'/, usage: 'serve' },
+  { args: ['serve', '--nope'], says: /unknown option --nope$/, usage: 'serve' },
+  {
+    args: ['check', '--adress', 'x'],
+    says: /unknown option --adress; did you mean --address\?/,
+    usage: 'check',
+  },
+  { args: ['serve', '--confg', 'x'], says: /did you mean --config\?/, usage: 'serve' },
   { args: ['serve', '--workers', '0'], says: /--workers takes a whole number/, usage: 'serve' },
   { args: ['serve', '--log-level', 'loud'], says: /--log-level takes fatal\|/, usage: 'serve' },
   { args: ['serve', 'extra'], says: /Unexpected argument 'extra'/, usage: 'serve' },
@@ -75,7 +81,8 @@ const MISTAKES: readonly { args: string[]; says: RegExp; usage: string }[] = [
   { args: ['check', '--header', 'no-colon'], says: /'name: value'/, usage: 'check' },
   { args: ['check', '--timeout', '5s'], says: /--timeout takes milliseconds/, usage: 'check' },
   { args: ['keys'], says: /a subcommand is needed: generate/, usage: 'keys' },
-  { args: ['keys', 'rotate'], says: /unknown keys subcommand: rotate/, usage: 'keys' },
+  { args: ['keys', 'rotate'], says: /unknown keys subcommand: rotate$/, usage: 'keys' },
+  { args: ['keys', 'genrate'], says: /did you mean generate\?/, usage: 'keys' },
   {
     args: ['keys', 'generate', '--alg', 'HS1'],
     says: /--alg must be one of/,
@@ -102,7 +109,14 @@ test('a usage error is one line, the usage of that command and exit 2, never a s
   )
   const unknown = await cli(['serv'])
   assert.equal(unknown.status, 2)
-  assert.match(unknown.stderr, /^jwt-ext-authz: unknown command serv\n/)
+  assert.match(unknown.stderr, /^jwt-ext-authz: unknown command serv; did you mean serve\?\n/)
+  const valdiate = await cli(['valdiate'])
+  assert.match(
+    valdiate.stderr,
+    /^jwt-ext-authz: unknown command valdiate; did you mean validate\?\n/,
+  )
+  const far = await cli(['deploy'])
+  assert.match(far.stderr, /^jwt-ext-authz: unknown command deploy\n/, 'no guess when none is near')
   const none = await cli([])
   assert.equal(none.status, 2)
   assert.match(none.stderr, /^usage: jwt-ext-authz <command>/)
