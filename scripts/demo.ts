@@ -96,10 +96,16 @@ Envoy ${ENVOY_VERSION} on ${base} (admin ${envoy.admin}) -> jwt-ext-authz on ${s
 Ctrl-C stops all three.
 `)
 
+let stopping = false
 const stop = async (): Promise<void> => {
+  // A second signal (npm forwards the one it got, a shell may send its own) must not end
+  // the demo before its three processes have stopped.
+  if (stopping) return
+  stopping = true
   await envoy.stop()
   await Promise.all([echo.stop(), service.stop()])
+  process.stdout.write('Stopped Envoy, jwt-ext-authz and the echo upstream.\n')
   process.exit(0)
 }
-process.once('SIGINT', () => void stop())
-process.once('SIGTERM', () => void stop())
+process.on('SIGINT', () => void stop())
+process.on('SIGTERM', () => void stop())

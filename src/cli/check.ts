@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js'
+import { credentials, status, type ServiceError } from '@grpc/grpc-js'
 import { loadAuthorizationClient } from '../proto/load.js'
 import { fromStruct } from '../proto/struct.js'
 import type {
@@ -44,14 +44,21 @@ export async function runCheckCommand(values: OptionValues<typeof CHECK.options>
   try {
     response = await sendCheck(values.address, request, timeoutMs)
   } catch (err) {
-    process.stderr.write(
-      `check failed: ${(err as ServiceError).details || (err as Error).message}\n`,
-    )
+    process.stderr.write(`${whyNoAnswer(err as ServiceError, values.address, timeoutMs)}\n`)
     return 2
   }
   const shown = values['show-secrets'] ? response : maskCredentials(response)
   process.stdout.write(values.json ? `${JSON.stringify(shown, null, 2)}\n` : describe(shown))
   return response.status?.code === 0 ? 0 : 1
+}
+
+/** One line a person can act on, not grpc-js's connection diagnostics. */
+function whyNoAnswer(err: ServiceError, address: string, timeoutMs: number): string {
+  if (err.code === status.UNAVAILABLE)
+    return `check: nothing answers gRPC Check on ${address}: start the service (jwt-ext-authz serve --config FILE, or npm start), or name its address with --address HOST:PORT`
+  if (err.code === status.DEADLINE_EXCEEDED)
+    return `check: ${address} did not answer within ${timeoutMs} ms (--timeout MS)`
+  return `check failed: ${err.details || err.message}`
 }
 
 function pairs(items: readonly string[]): Record<string, string> {

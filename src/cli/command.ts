@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { nearestWord } from '../lib/nearest-word.js'
 import type { CommandSpec, OptionSpec, OptionSpecs, OptionValues } from './command-spec.js'
 import { UsageError } from './usage-error.js'
 
@@ -31,7 +32,7 @@ export function parseCommand<O extends OptionSpecs>(
   try {
     values = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values
   } catch (err) {
-    if (isParseArgsError(err)) throw new UsageError(err.message, spec)
+    if (isParseArgsError(err)) throw new UsageError(withSuggestion(err.message, spec), spec)
     throw err
   }
   if (values.help === true) {
@@ -44,6 +45,16 @@ export function parseCommand<O extends OptionSpecs>(
   }
   delete values.help
   return values as OptionValues<O>
+}
+
+/** parseArgs names an unknown option in its message: add the option that was likely meant. */
+function withSuggestion(message: string, spec: CommandSpec): string {
+  const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1]
+  if (unknown === undefined) return message
+  const near = nearestWord(unknown, [...Object.keys(spec.options), 'help'])
+  return near === undefined
+    ? `unknown option --${unknown}`
+    : `unknown option --${unknown}; did you mean --${near}?`
 }
 
 function isParseArgsError(err: unknown): err is TypeError {

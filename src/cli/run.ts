@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { nearestWord } from '../lib/nearest-word.js'
 import { packageRoot } from '../lib/package-root.js'
 import {
   commandUsage,
@@ -67,7 +68,8 @@ async function runKeys(args: readonly string[]): Promise<number> {
   if (sub === 'generate') return KEYS_GENERATE_COMMAND.run(rest)
   if (sub === undefined) throw new UsageError('a subcommand is needed: generate', KEYS)
   if (sub.startsWith('-')) return parseCommand(KEYS, [sub]) === undefined ? 0 : 2
-  throw new UsageError(`unknown keys subcommand: ${sub}`, KEYS)
+  const hint = nearestWord(sub, ['generate']) === undefined ? '' : '; did you mean generate?'
+  throw new UsageError(`unknown keys subcommand: ${sub}${hint}`, KEYS)
 }
 
 function usage(): string {
@@ -112,7 +114,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const found = COMMANDS.get(name)
   if (found === undefined) {
-    process.stderr.write(`jwt-ext-authz: unknown command ${name}\n\n${usage()}`)
+    const near = nearestWord(name, [...COMMANDS.keys(), 'version', 'help'])
+    const hint = near === undefined ? '' : `; did you mean ${near}?`
+    process.stderr.write(`jwt-ext-authz: unknown command ${name}${hint}\n\n${usage()}`)
     return 2
   }
   try {

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { joinPath, type ConfigError } from './config-error.js'
-import { nearestKey } from './nearest-key.js'
+import { nearestWord } from '../lib/nearest-word.js'
 import { Duration } from './schema.js'
 
 /** Structural errors of `value` against `schema`, one per key, in the user's path notation. */
@@ -94,7 +94,7 @@ function unknownKey(pointer: string, parent: SchemaNode): string {
     return `not an allowed name (expected ${pattern})`
   }
   const known = Object.keys(parent.properties ?? {})
-  const near = nearestKey(typed, known)
+  const near = nearestWord(typed, known)
   if (near !== undefined) return `unknown key; did you mean ${near}?`
   return known.length > 0 && known.length <= 12
     ? `unknown key (expected one of ${known.join(', ')})`

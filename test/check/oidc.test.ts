@@ -1,65 +1,24 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
-import Provider from 'oidc-provider'
 import { notReadyReason } from '../../src/engine/load.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { ALICE_TOKEN, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
+import { CLIENT_ID, OTHER_CLIENT_ID, startOidcIdp, type OidcIdp } from '../helpers/oidc-idp.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /**
  * Seed 002 with a certified OpenID provider (oidc-provider) standing in for Keycloak:
  * client-credentials grant, JWT access tokens whose `aud` is the client id, discovery, JWKS.
  */
-const CLIENT_ID = 'inference-gateway-client'
-let idp: Server
+let idp: OidcIdp
 let issuer: string
 let hung: JwksServer
 let server: TestServer
 
 before(async () => {
-  idp = createServer()
-  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve))
-  issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/realms/inference-gateway-realm`
-  const signingKey = {
-    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
-    kid: 'kc-1',
-    use: 'sig',
-    alg: 'RS256',
-  }
-  const oidc = new Provider(issuer, {
-    clients: [CLIENT_ID, 'other-client'].map((id) => ({
-      client_id: id,
-      client_secret: 'your-client-secret',
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-    })),
-    jwks: { keys: [signingKey] },
-    ttl: { ClientCredentials: 600 },
-    features: {
-      clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => 'urn:inference-gateway',
-        // Keycloak's "Audience" mapper of seed 002: aud = the client id.
-        getResourceServerInfo: (_ctx, _resource, client) => ({
-          scope: 'llm',
-          audience: client.clientId,
-          accessTokenFormat: 'jwt',
-        }),
-      },
-    },
-  })
-  const callback = oidc.callback()
-  idp.on('request', (req, res) => {
-    // oidc-provider mounts at the issuer's path; strip it as Keycloak's /realms/<realm> prefix.
-    req.url = req.url?.replace('/realms/inference-gateway-realm', '') ?? '/'
-    void callback(req, res)
-  })
+  idp = await startOidcIdp()
+  issuer = idp.issuer
   hung = await new JwksServer().start()
   hung.behaviour = 'hang'
   server = await startTestServer(
@@ -89,23 +48,10 @@ routes:
 after(async () => {
   await server.close()
   await hung.close()
-  idp.closeAllConnections()
-  await new Promise<void>((resolve) => idp.close(() => resolve()))
+  await idp.close()
 })
 
-async function clientCredentialsToken(clientId: string): Promise<string> {
-  const res = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${clientId}:your-client-secret`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'llm' }),
-  })
-  assert.equal(res.status, 200, await res.clone().text())
-  const body = (await res.json()) as { access_token: string }
-  return body.access_token
-}
+const clientCredentialsToken = (clientId: string) => idp.clientCredentialsToken(clientId)
 
 function check(token: string) {
   return server.client.check(
@@ -131,7 +77,7 @@ test('a client-credentials access token for our client id is allowed through Che
 })
 
 test('a token issued to another audience is refused 401 audience not allowed', async () => {
-  const res = await check(await clientCredentialsToken('other-client'))
+  const res = await check(await clientCredentialsToken(OTHER_CLIENT_ID))
   assert.equal(res.status?.message, 'audience_mismatch')
   assert.equal(res.denied_response?.status?.code, 401)
 })

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { decide } from '../../src/check/decide.js'
@@ -11,6 +10,7 @@ import { loadEngine } from '../../src/engine/load.js'
 import { encodeCheckResponse } from '../../src/proto/load.js'
 import { authRequest } from '../helpers/auth-request.js'
 import { ALICE_TOKEN } from '../helpers/keys.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 /** One encoder for the file, as one Check server has one. */
 const responses = new ResponseEncoder()
@@ -43,7 +43,7 @@ test('without the token cache every Check renders its own allow', async () => {
     'listen:',
     'tokenCache: { maxEntries: 0 }\nlisten:',
   )
-  const file = join(mkdtempSync(join(tmpdir(), 'shared-allow-')), 'config.yaml')
+  const file = join(tempDir('shared-allow'), 'config.yaml')
   writeFileSync(file, yaml)
   const engine = loadEngine(file, { env: {} })
   const first = allowed(await decide(engine, alice))

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const CLI = MAIN
 
 /** Writes a config into a fresh temp directory and returns its path. */
 function tempConfig(yaml: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-')), 'config.yaml')
+  const file = join(tempDir('jwt-ext-authz'), 'config.yaml')
   writeFileSync(file, yaml)
   return file
 }
@@ -101,4 +102,23 @@ test('serve runs the example config and check prints allow and deny decisions ag
   assert.match(missing.stdout, /www-authenticate: Bearer realm="http:\/\/gw:8080\/openai"/)
 
   assert.equal(await server.stop('SIGTERM'), 0, 'SIGTERM stops serve cleanly')
+})
+
+test('check with nothing listening says so in one line, naming the address and serve', async () => {
+  // A port that was just free: nothing listens there.
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const address = `127.0.0.1:${(probe.address() as { port: number }).port}`
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  const res = cli(['check', '--address', address, '--path', '/openai'])
+  assert.equal(res.status, 2)
+  const said = res.stderr.trim()
+  assert.equal(said.split('\n').length, 1, said)
+  assert.match(
+    said,
+    new RegExp(
+      `^check: nothing answers gRPC Check on ${address}: start the service \\(jwt-ext-authz serve`,
+    ),
+  )
+  assert.doesNotMatch(said, /ECONNREFUSED|Resolution note/)
 })

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CommandSpec } from '../../src/cli/command.js'
 import { CHECK, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from '../../src/cli/specs.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 interface Result {
   readonly status: number | null
@@ -67,7 +67,13 @@ test('--version and version print the version of package.json', async () => {
 })
 
 const MISTAKES: readonly { args: string[]; says: RegExp; usage: string }[] = [
-  { args: ['serve', '--nope'], says: /Unknown option '--nope'/, usage: 'serve' },
+  { args: ['serve', '--nope'], says: /unknown option --nope$/, usage: 'serve' },
+  {
+    args: ['check', '--adress', 'x'],
+    says: /unknown option --adress; did you mean --address\?/,
+    usage: 'check',
+  },
+  { args: ['serve', '--confg', 'x'], says: /did you mean --config\?/, usage: 'serve' },
   { args: ['serve', '--workers', '0'], says: /--workers takes a whole number/, usage: 'serve' },
   { args: ['serve', '--log-level', 'loud'], says: /--log-level takes fatal\|/, usage: 'serve' },
   { args: ['serve', 'extra'], says: /Unexpected argument 'extra'/, usage: 'serve' },
@@ -75,7 +81,8 @@ const MISTAKES: readonly { args: string[]; says: RegExp; usage: string }[] = [
   { args: ['check', '--header', 'no-colon'], says: /'name: value'/, usage: 'check' },
   { args: ['check', '--timeout', '5s'], says: /--timeout takes milliseconds/, usage: 'check' },
   { args: ['keys'], says: /a subcommand is needed: generate/, usage: 'keys' },
-  { args: ['keys', 'rotate'], says: /unknown keys subcommand: rotate/, usage: 'keys' },
+  { args: ['keys', 'rotate'], says: /unknown keys subcommand: rotate$/, usage: 'keys' },
+  { args: ['keys', 'genrate'], says: /did you mean generate\?/, usage: 'keys' },
   {
     args: ['keys', 'generate', '--alg', 'HS1'],
     says: /--alg must be one of/,
@@ -102,7 +109,14 @@ test('a usage error is one line, the usage of that command and exit 2, never a s
   )
   const unknown = await cli(['serv'])
   assert.equal(unknown.status, 2)
-  assert.match(unknown.stderr, /^jwt-ext-authz: unknown command serv\n/)
+  assert.match(unknown.stderr, /^jwt-ext-authz: unknown command serv; did you mean serve\?\n/)
+  const valdiate = await cli(['valdiate'])
+  assert.match(
+    valdiate.stderr,
+    /^jwt-ext-authz: unknown command valdiate; did you mean validate\?\n/,
+  )
+  const far = await cli(['deploy'])
+  assert.match(far.stderr, /^jwt-ext-authz: unknown command deploy\n/, 'no guess when none is near')
   const none = await cli([])
   assert.equal(none.status, 2)
   assert.match(none.stderr, /^usage: jwt-ext-authz <command>/)
@@ -155,7 +169,7 @@ test('serve --workers 2 on a gRPC port in use says so once per worker and exits 
 })
 
 test('keys generate without --out writes into a new ./keys folder, says so, and never overwrites', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-keys-'))
+  const cwd = tempDir('jwt-ext-authz-keys')
   const first = await cli(['keys', 'generate', '--alg', 'ES256', '--kid', 'k1'], cwd)
   assert.equal(first.status, 0, first.stderr)
   assert.match(first.stdout, /^no --out given: writing into \.\/keys\/$/m)

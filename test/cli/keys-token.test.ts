@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { claimsFromArgs } from '../../src/cli/claim-args.js'
@@ -9,6 +8,7 @@ import { checkRequest } from '../helpers/check-request.js'
 import { DEV_SECRET, DEV_TOKEN } from '../helpers/keys.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { startTestServer } from '../helpers/server.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 function cli(args: string[]): string {
   const res = spawnSync(process.execPath, [...MAIN, ...args], {
@@ -48,7 +48,7 @@ test('--claim builds nested objects, lists and typed scalars', () => {
 
 for (const alg of ['RS256', 'ES256', 'EdDSA', 'HS256']) {
   test(`keys generate ${alg} + token round-trip through a running server`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), `jwt-ext-authz-${alg}-`))
+    const dir = tempDir(`jwt-ext-authz-${alg}`)
     cli(['keys', 'generate', '--alg', alg, '--kid', `${alg}-1`, '--out', dir])
     assert.equal(
       statSync(join(dir, 'private.jwk.json')).mode & 0o777,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ConfigInvalidError } from '../../src/config/config-error.js'
 import { parseConfigText } from '../../src/config/load.js'
-import { nearestKey } from '../../src/config/nearest-key.js'
+import { nearestWord } from '../../src/lib/nearest-word.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
 
@@ -81,13 +81,13 @@ routes:
   ])
 })
 
-test('nearestKey takes a swap, a missing or an extra letter, and case, but not a different word', () => {
+test('nearestWord takes a swap, a missing or an extra letter, and case, but not a different word', () => {
   const keys = ['issuer', 'audiences', 'jwks', 'tokenSources', 'algorithms', 'clockSkew']
-  assert.equal(nearestKey('audience', keys), 'audiences')
-  assert.equal(nearestKey('isuser', keys), 'issuer')
-  assert.equal(nearestKey('ClockSkew', keys), 'clockSkew')
-  assert.equal(nearestKey('tokenSource', keys), 'tokenSources')
-  assert.equal(nearestKey('jwk', keys), 'jwks')
-  assert.equal(nearestKey('keys', keys), undefined)
-  assert.equal(nearestKey('scopes', keys), undefined)
+  assert.equal(nearestWord('audience', keys), 'audiences')
+  assert.equal(nearestWord('isuser', keys), 'issuer')
+  assert.equal(nearestWord('ClockSkew', keys), 'clockSkew')
+  assert.equal(nearestWord('tokenSource', keys), 'tokenSources')
+  assert.equal(nearestWord('jwk', keys), 'jwks')
+  assert.equal(nearestWord('keys', keys), undefined)
+  assert.equal(nearestWord('scopes', keys), undefined)
 })

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
@@ -18,6 +17,7 @@ import {
   selects,
   type Doc,
 } from './manifest-docs.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 // helm comes from scripts/install-helm.sh (.ci/run runs it); without it these skip locally.
 const opts = { skip: helm.skip }
@@ -164,7 +164,7 @@ test(
 )
 
 test('a values file swaps the placeholder IdP for its own provider and routes', opts, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'helm-values-'))
+  const dir = tempDir('helm-values')
   try {
     const file = join(dir, 'values.yaml')
     writeFileSync(

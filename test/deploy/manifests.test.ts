@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
@@ -9,6 +8,7 @@ import { validateConfig } from '../../src/config/validate.js'
 import type { Config } from '../../src/config/schema.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { configOf, docs, kind, kinds, listenPort, selects, type Doc } from './manifest-docs.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const k8s = docs('deploy/kubernetes')
 const istio = docs('deploy/istio')
@@ -192,7 +192,7 @@ test('the image serves the mounted config by default, and without one says what 
   const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))
   assert.ok(cmd, 'the Dockerfile has an exec-form CMD')
   assert.deepEqual(JSON.parse(cmd[1]!), container.args)
-  const dir = mkdtempSync(join(tmpdir(), 'no-config-'))
+  const dir = tempDir('no-config')
   try {
     const missing = join(dir, 'config.yaml')
     const res = spawnSync(process.execPath, [...MAIN, 'serve', '--config', missing], {

@@ -14,6 +14,8 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 interface Demo {
   readonly proc: ChildProcess
   readonly exited: Promise<unknown[]>
+  /** Resolves when the demo says it stopped its three processes (npm may exit before). */
+  readonly stopped: Promise<void>
   readonly envoy: number
   readonly grpc: number
   readonly echo: number
@@ -34,9 +36,15 @@ async function startDemo(args: string[]): Promise<Demo> {
     void exited.then(() => reject(new Error(`demo exited: ${out}`)))
   })
   const port = (re: RegExp) => Number(re.exec(out)![1])
+  const stopped = new Promise<void>((resolve) => {
+    const said = () => out.includes('Stopped Envoy, jwt-ext-authz and the echo upstream.')
+    proc.stdout!.on('data', () => said() && resolve())
+    proc.stdout!.once('close', () => resolve())
+  })
   return {
     proc,
     exited,
+    stopped,
     envoy: port(/^Envoy \S+ on http:\/\/127\.0\.0\.1:(\d+)/m),
     grpc: port(/jwt-ext-authz on 127\.0\.0\.1:(\d+)/),
     echo: port(/echo upstream on 127\.0\.0\.1:(\d+)/),
@@ -75,6 +83,7 @@ test(
     }
     const [code] = await demo.exited
     assert.equal(code, 0)
+    await demo.stopped
     await assertAllStopped(demo)
   },
 )
@@ -87,6 +96,8 @@ test(
     // $! of `npm run demo &` is npm's pid: the script execs node, so the signal reaches the demo.
     demo.proc.kill('SIGTERM')
     await demo.exited
+    await demo.stopped
+    assert.match(demo.out(), /Stopped Envoy, jwt-ext-authz and the echo upstream\./)
     await assertAllStopped(demo)
   },
 )

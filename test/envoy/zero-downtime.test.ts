@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -11,6 +10,7 @@ import { startEnvoyGateway, type EnvoyGateway } from '../helpers/envoy-gateway.j
 import type { Answer } from '../helpers/gateway-scenarios.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startSteadyLoad, type SteadyLoad, type Unexpected } from '../helpers/steady-load.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const skip = envoySkip()
 /** Concurrent client loops; each sends its next request as soon as one is answered. */
@@ -86,7 +86,7 @@ describe(
       startSteadyLoad(LOOPS, send, (res) => aliceAllowed(res, keys))
 
     before(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-zero-downtime-'))
+      const dir = tempDir('jwt-ext-authz-zero-downtime')
       config = join(dir, 'config.yaml')
       keyFile = join(dir, 'openai-key')
       const shipped = readFileSync('examples/llm-gateway.yaml', 'utf8')

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { freePort, gatewayScenarios, waitUntilAnswering } from './gateway-scenarios.js'
 import { startRecordingUpstream } from './recording-upstream.js'
 import { DEMO_ENV } from './server.js'
 import { startServeProcess, type ServeProcess } from './serve-process.js'
+import { tempDir } from './temp-dir.js'
 
 export interface ProxyUnderTest {
   /** How the tests name it, e.g. `nginx auth_request`. */
@@ -51,7 +51,7 @@ export function proxyEndToEnd(proxy: ProxyUnderTest): void {
     const conf = proxy.configure(shipped, { authz, upstream: upstream.port, listen })
     assert.equal(conf.split('\n').length, shipped.split('\n').length)
     assert.ok(conf.includes(authz) && conf.includes(String(listen)), 'every address replaced')
-    const dir = mkdtempSync(join(tmpdir(), `${proxy.binary}-`))
+    const dir = tempDir(`${proxy.binary}`)
     const file = join(dir, 'config')
     writeFileSync(file, conf)
     const { args, env } = proxy.command(dir, file)

@@ -1,8 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
-import { parse, stringify } from 'yaml'
+import { exampleWithProvider } from './example-config.js'
 import { JwksServer } from './jwks-server.js'
 
 /** An identity provider on loopback: a real JWKS server and the private key that signs. */
@@ -44,17 +41,13 @@ export function gatewayConfigWithRemoteIdp(
   remote: Readonly<Record<string, string>> = {},
   extra: Readonly<Record<string, unknown>> = {},
 ): string {
-  const config = parse(readFileSync('examples/llm-gateway.yaml', 'utf8')) as {
-    providers: Record<string, unknown>
-    routes: { name: string; providers?: string[] }[]
-  }
-  config.providers.idp = {
-    issuer: idp.issuer,
-    // A loopback IdP over plain http: allowed only with insecure: true.
-    jwks: { remote: { url: idp.server.jwksUrl, insecure: true, ...remote } },
-  }
-  config.routes.find((r) => r.name === 'openai')!.providers!.push('idp')
-  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-idp-')), 'config.yaml')
-  writeFileSync(file, stringify({ ...config, ...extra }))
-  return file
+  return exampleWithProvider(
+    'idp',
+    {
+      issuer: idp.issuer,
+      // A loopback IdP over plain http: allowed only with insecure: true.
+      jwks: { remote: { url: idp.server.jwksUrl, insecure: true, ...remote } },
+    },
+    extra,
+  )
 }

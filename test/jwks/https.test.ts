@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -12,6 +11,7 @@ import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
 import { generateCerts } from '../tls/tls-fixtures.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 /**
  * Keys fetched over real TLS: an https IdP whose certificate a throwaway CA signed
@@ -60,7 +60,7 @@ after(async () => {
 })
 
 function configFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-https-'))
+  const dir = tempDir('jwt-ext-authz-https')
   const provider = (name: string, jwks: string) =>
     `  ${name}:\n    issuer: https://idp.test/${name}\n    jwks: ${jwks}\n`
   writeFileSync(

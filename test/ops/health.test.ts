@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -19,6 +18,7 @@ import { createMetrics } from '../../src/ops/metrics.js'
 import { healthStatus } from '../helpers/health-client.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const CHECK = 'envoy.service.auth.v3.Authorization'
 
@@ -61,7 +61,7 @@ test('serve: the Check service is SERVING exactly when /readyz is 200; "" is liv
   const idp = await idpWithKey()
   t.after(() => idp.close())
   idp.behaviour = 'error500'
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-health-'))
+  const dir = tempDir('jwt-ext-authz-health')
   writeFileSync(join(dir, 'c.yaml'), configYaml(idp, 'shutdown: { delay: 3s }\n'))
   const server = await startServeProcess(['--config', join(dir, 'c.yaml'), '--log-level', 'silent'])
   t.after(() => server.stop('SIGKILL'))
@@ -81,7 +81,7 @@ test('serve --workers 2: every worker answers health as the primary /readyz does
   const idp = await idpWithKey()
   t.after(() => idp.close())
   idp.behaviour = 'error500'
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-health-'))
+  const dir = tempDir('jwt-ext-authz-health')
   writeFileSync(join(dir, 'c.yaml'), configYaml(idp))
   const server = await startServeProcess([
     '--config',

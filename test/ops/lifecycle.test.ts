@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -13,6 +12,7 @@ import { checkRequest } from '../helpers/check-request.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { ALICE_TOKEN, SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
 import { startServeProcess, type LogLine } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const ALICE = checkRequest({
   method: 'POST',
@@ -45,7 +45,7 @@ const injected = (r: CheckResponse) =>
   r.ok_response?.headers?.find((h) => h.header?.key === 'authorization')?.header?.value
 
 test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of Checks lose no call', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-reload-'))
+  const dir = tempDir('jwt-ext-authz-reload')
   const file = join(dir, 'config.yaml')
   writeFileSync(join(dir, 'openai-key'), 'sk-one\n')
   writeFileSync(file, config('gpt-3.5-turbo'))
@@ -104,7 +104,7 @@ test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answere
   t.after(() => idp.close())
   const [k1, k2] = [await signingKey('k1'), await signingKey('k2')]
   idp.keys = [k1.jwk]
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-drain-'))
+  const dir = tempDir('jwt-ext-authz-drain')
   writeFileSync(join(dir, 'openai-key'), 'sk-one')
   const remote = `  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 60s, checkWait: 60s, insecure: true } }\n`
   writeFileSync(
@@ -181,7 +181,7 @@ test('readiness follows the keys: not ready while a JWKS is unreachable, ready o
       kid: 'k',
     },
   ]
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-ready-'))
+  const dir = tempDir('jwt-ext-authz-ready')
   writeFileSync(
     join(dir, 'config.yaml'),
     `providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, timeout: 30s, cacheDuration: 1s, maxStale: 2s, insecure: true } }\nroutes:\n  - name: api\n`,

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { EngineHolder } from '../../src/engine/holder.js'
@@ -8,6 +7,7 @@ import { loadEngine } from '../../src/engine/load.js'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics } from '../../src/ops/metrics.js'
 import { ConfigReloader } from '../../src/ops/reload.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 function config(grpc: string, httpAuthz = '127.0.0.1:9002'): string {
   return `listen: { grpc: "${grpc}", http: "127.0.0.1:9090", httpAuthz: "${httpAuthz}" }
@@ -18,7 +18,7 @@ routes:
 }
 
 test('the listen warning compares with the addresses bound at start, all three of them', (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'jwt-ext-authz-reload-')), 'config.yaml')
+  const file = join(tempDir('jwt-ext-authz-reload'), 'config.yaml')
   writeFileSync(file, config('127.0.0.1:9001'))
   const lines: { msg: string; keys?: string[] }[] = []
   const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) })

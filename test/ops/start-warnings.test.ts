@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
 import { startServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 test('a remote or OIDC provider without audiences is named in a warning at start', async (t) => {
   const idp = await new JwksServer().start()
   t.after(() => idp.close())
   idp.issuer = 'https://shared.idp'
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-warn-'))
+  const dir = tempDir('jwt-ext-authz-warn')
   const remote = `{ remote: { url: ${idp.jwksUrl}, insecure: true } }`
   writeFileSync(
     join(dir, 'c.yaml'),

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigInvalidError, type ConfigError } from '../../src/config/config-error.js'
@@ -9,8 +8,9 @@ import { parseConfigText } from '../../src/config/load.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { compileEngine } from '../../src/engine/compile.js'
 import { SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
-const EMPTY_SECRET_FILE = join(mkdtempSync(join(tmpdir(), 'secret-')), 'openai-key')
+const EMPTY_SECRET_FILE = join(tempDir('secret'), 'openai-key')
 writeFileSync(EMPTY_SECRET_FILE, '\n')
 
 /** Validates and compiles like `serve` does; returns every error found. */

@@ -1,14 +1,14 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { loadAuthorizationClient } from '../../src/proto/load.js'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { checkRequest } from '../helpers/check-request.js'
 import type { ServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 export const GATEWAY_ID =
   'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'
@@ -22,7 +22,7 @@ export interface TestCerts {
 }
 
 export function generateCerts(): TestCerts {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-tls-'))
+  const dir = tempDir('jwt-ext-authz-tls')
   execFileSync('bash', ['scripts/gen-test-certs.sh', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
   return {
     dir,

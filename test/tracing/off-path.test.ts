@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
@@ -10,6 +9,7 @@ import { ALICE_TOKEN } from '../helpers/keys.js'
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 import { writeTracingConfig } from './tracing-config.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 /**
  * Proof that tracing off costs the Check path no OpenTelemetry code: a module resolve hook in
@@ -17,7 +17,7 @@ import { writeTracingConfig } from './tracing-config.js'
  * starts and answers Checks (gRPC and HTTP). Off: none. On: the SDK (the control).
  */
 function recordingHook(): { env: Record<string, string>; seen: () => string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'otel-imports-'))
+  const dir = tempDir('otel-imports')
   const record = join(dir, 'seen.txt')
   writeFileSync(record, '')
   const hooks = join(dir, 'hooks.mjs')

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 /** The injected key: it must never appear in a span. */
 export const OPENAI_KEY = 'sk-tracing-test-key-0123456789'
@@ -11,7 +11,7 @@ export const OPENAI_KEY = 'sk-tracing-test-key-0123456789'
  * provider, routes openai (Alice allowed, Bob denied) and remote; `tracing` as given.
  */
 export function writeTracingConfig(tracing: string, jwksUrl?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-tracing-'))
+  const dir = tempDir('jwt-ext-authz-tracing')
   const file = join(dir, 'config.yaml')
   const remote =
     jwksUrl === undefined

@@ -1,9 +1,10 @@
 /**
- * The known key closest to a mistyped one (`nestedClaimDelimeter` -> `nestedClaimDelimiter`,
- * `allowanonymous` -> `allowAnonymous`), or undefined when none is close enough to be a typo:
+ * The known word (a config key, a command, an option) closest to a mistyped one
+ * (`nestedClaimDelimeter` -> `nestedClaimDelimiter`, `allowanonymous` -> `allowAnonymous`,
+ * `servce` -> `serve`), or undefined when none is close enough to be a typo:
  * at most one edit per three characters, case ignored, a swap of neighbours is one edit.
  */
-export function nearestKey(typed: string, known: readonly string[]): string | undefined {
+export function nearestWord(typed: string, known: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(typed.length / 3))
   let best: string | undefined
   let bestDistance = limit + 1
