@@ -53,6 +53,10 @@ export const VALIDATE = defineCommand({
       default: [],
       help: 'a claim of a caller to show the provider key of (by id); as token --claim',
     },
+    'schema-only': {
+      type: 'boolean',
+      help: 'check the config as written, reading no secret, env var, key file or IdP (a deployment config whose secrets exist only in the cluster)',
+    },
   },
 })
 

@@ -7,7 +7,7 @@ import type { VALIDATE } from './specs.js'
 
 export function runValidate(values: OptionValues<typeof VALIDATE.options>): number {
   const claims = values.claim.length > 0 ? claimsFromArgs(values.claim) : undefined
-  return validate(values.config, claims)
+  return validate(values.config, claims, values['schema-only'] !== true)
 }
 
 /**
@@ -15,15 +15,20 @@ export function runValidate(values: OptionValues<typeof VALIDATE.options>): numb
  * what it found: routes, secrets (values redacted), how each route's provider key is chosen
  * and, given claims, which key they get.
  */
-export function validate(configFile: string, claims?: Record<string, unknown>): number {
+export function validate(
+  configFile: string,
+  claims?: Record<string, unknown>,
+  readExternal = true,
+): number {
   try {
-    const engine = loadEngine(configFile, { env: process.env })
+    const engine = loadEngine(configFile, { env: process.env, readExternal })
     for (const source of engine.keySources.values()) source.close?.()
     const names = engine.routes.map((r) => r.name).join(', ')
+    const as = readExternal ? '' : ' as written (no secret, env var, key file or IdP read)'
     process.stdout.write(
-      `${configFile}: valid (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,
+      `${configFile}: valid${as} (${engine.providers.size} providers, ${engine.routes.length} routes: ${names})\n`,
     )
-    const secrets = engine.secrets.describe()
+    const secrets = readExternal ? engine.secrets.describe() : []
     if (secrets.length > 0)
       process.stdout.write(`secrets:\n${secrets.map((l) => `  ${l}\n`).join('')}`)
     const keys = describeRouteKeys(engine)

@@ -22,6 +22,11 @@ export interface ProviderKeyDeps {
   readonly tracer?: CheckTracer
   /** Clock and timers of fetched key sources (tests drive time); the real ones when absent. */
   readonly keySourceTime?: Pick<RemoteSourceDeps, 'now' | 'schedule'>
+  /**
+   * false: no `jwks.local.file` is read and no IdP asked (`validate --schema-only`): such a
+   * provider has no keys.
+   */
+  readonly readExternal?: boolean
 }
 
 /**
@@ -40,6 +45,7 @@ export function providerKeySource(
 
 function localKeySource(name: string, provider: ProviderConfig, deps: ProviderKeyDeps): KeySource {
   const local = provider.jwks.local!
+  if (local.file !== undefined && deps.readExternal === false) return NO_KEYS
   const localPath = joinPath(joinPath(joinPath('providers', name), 'jwks'), 'local')
   const material =
     local.key ?? readKeyFile(resolve(deps.baseDir, local.file ?? ''), joinPath(localPath, 'file'))
@@ -49,12 +55,20 @@ function localKeySource(name: string, provider: ProviderConfig, deps: ProviderKe
   return staticKeySource(set)
 }
 
+/** A provider whose key file was not read: it verifies no token. */
+const NO_KEYS: KeySource = Object.freeze({
+  current: () => undefined,
+  status: () => Object.freeze({ ready: false, settled: true, keys: 0, lastError: 'not read' }),
+})
+
 /** jwks.remote or jwks.oidc: shared through the pool by URL, issuer and timing. */
 function fetchedKeySource(
   name: string,
   provider: ProviderConfig,
   deps: ProviderKeyDeps,
 ): KeySource {
+  // Nothing outside the config is asked for in a schema-only validation: not the IdP either.
+  if (deps.readExternal === false) return NO_KEYS
   const { remote, oidc } = provider.jwks
   const timing = fetchTiming((remote ?? oidc)!)
   const insecure = (remote ?? oidc)!.insecure === true

@@ -45,7 +45,9 @@ export function loadPool(
       defaulted.push(`${name}/${entry.id}`)
   }
   errors.push(...duplicateIds(entries))
-  if (errors.length === 0 && !keys.some((k) => k.weight > 0))
+  // Unread, a directory's keys are unknown: only a pool read whole can be judged empty.
+  const unread = deps.readExternal === false && pool.directory !== undefined
+  if (errors.length === 0 && !unread && !keys.some((k) => k.weight > 0))
     errors.push({ path, message: 'no key with a weight above 0' })
   keys.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const claim = pool.by ?? DEFAULT_POOL_CLAIM
@@ -77,7 +79,7 @@ function poolEntries(
     ...(k.headers ? { headers: k.headers } : {}),
     path: joinPath(joinPath(path, 'keys'), i),
   }))
-  if (pool.directory === undefined) return entries
+  if (pool.directory === undefined || deps.readExternal === false) return entries
   const listed = listKeyFiles(resolve(deps.baseDir, pool.directory))
   const at = joinPath(path, 'directory')
   if ('error' in listed) errors.push({ path: at, message: listed.error })

@@ -7,7 +7,16 @@ export interface SecretLoadDeps {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Relative `file` and `directory` paths resolve against the config file's directory. */
   readonly baseDir: string
+  /**
+   * false: read no environment variable, secret file or key directory (`validate
+   * --schema-only`, for a config whose secrets exist only where it is deployed); every key is
+   * a placeholder and a directory lists no keys.
+   */
+  readonly readExternal?: boolean
 }
+
+/** A key's stand-in when nothing outside the config is read: never served. */
+const PLACEHOLDER: ReadResult = Object.freeze({ value: 'schema-only-placeholder' })
 
 /** Where one key comes from: an env var (with a demo default) or a file. */
 export interface KeySourceConfig {
@@ -20,6 +29,7 @@ export type ReadResult = { readonly value: string } | { readonly error: string }
 
 /** Reads one key; an error names the variable or file, never a value. */
 export function readKey(source: KeySourceConfig, deps: SecretLoadDeps): ReadResult {
+  if (deps.readExternal === false) return PLACEHOLDER
   const read =
     source.env !== undefined
       ? readEnv(source.env, source.default, deps)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
@@ -242,3 +242,32 @@ test(
     assert.equal(compose.services['jwt-ext-authz'].build.context !== undefined, true)
   },
 )
+
+test('validate --schema-only checks the deployed config as written; plain validate needs its secret files', () => {
+  const dir = tempDir('deployed-config')
+  const file = join(dir, 'config.yaml')
+  writeFileSync(file, kind(k8s, 'ConfigMap').data['config.yaml'])
+  const validate = (...args: string[]) =>
+    spawnSync(process.execPath, [...MAIN, 'validate', '--config', file, ...args], {
+      encoding: 'utf8',
+      timeout: CLI_TIMEOUT_MS,
+    })
+  const here = validate()
+  assert.equal(here.status, 1, 'the secret files exist only in the cluster')
+  assert.match(here.stderr, /secrets\.openai: cannot read secret file \/run\/secrets\//)
+  const asWritten = validate('--schema-only')
+  assert.equal(asWritten.status, 0, asWritten.stderr)
+  assert.match(asWritten.stdout, /valid as written \(no secret, env var, key file or IdP read\)/)
+  assert.doesNotMatch(asWritten.stdout, /placeholder/, 'no stand-in value is ever printed')
+  // What the schema and the compile check still fails, with its path.
+  writeFileSync(
+    file,
+    kind(k8s, 'ConfigMap').data['config.yaml'].replace(
+      'match: { prefix: /openai }',
+      'match: { regex: "(" }',
+    ),
+  )
+  const broken = validate('--schema-only')
+  assert.equal(broken.status, 1)
+  assert.match(broken.stderr, /routes\[0\]\.match\.regex: /)
+})
