@@ -35,6 +35,33 @@ test('helm lint passes on the chart', opts, () => {
   runHelm(['lint', '--strict', CHART])
 })
 
+test('values.schema.json is what npm run schema generates, config included', () => {
+  const generated = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/helm-values-schema.ts'],
+    { encoding: 'utf8' },
+  )
+  assert.equal(generated.status, 0, generated.stderr)
+  assert.equal(readFileSync(`${CHART}/values.schema.json`, 'utf8'), generated.stdout)
+})
+
+test('a mistyped value fails helm lint, at the chart level and inside the config', opts, () => {
+  const lint = (...set: string[]) =>
+    spawnSync(helm.bin, ['lint', CHART, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' })
+  for (const [typo, says] of [
+    ['replicaCont=3', "additional properties 'replicaCont' not allowed"],
+    ['ports.grcp=9001', "at '/ports': additional properties 'grcp' not allowed"],
+    ['service.type=Internal', "at '/service/type'"],
+    ['config.routes[0].mach.prefix=/x', "at '/config/routes/0': additional properties 'mach'"],
+    ['config.providers.idp.audience[0]=x', "additional properties 'audience' not allowed"],
+  ]) {
+    const res = lint(typo!)
+    assert.notEqual(res.status, 0, `${typo} is refused`)
+    assert.ok(`${res.stdout}${res.stderr}`.includes(says!), `${typo}: ${res.stdout}${res.stderr}`)
+  }
+  assert.equal(lint('replicaCount=3').status, 0, 'a right value passes')
+})
+
 test('the default release: its objects, no Secret, no Prometheus Operator objects', opts, () => {
   const { all } = rendered()
   const names = all.map((d) => `${d.kind}/${d.metadata.name}`).sort()
