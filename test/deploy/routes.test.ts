@@ -93,3 +93,58 @@ test("Istio's CUSTOM policy covers every path the VirtualService routes", () => 
     assert.ok(covers(example), `${route.name}: ${example} is checked`)
   }
 })
+
+/** Where Envoy's routes send a path (undefined: no route), applying their prefix_rewrite. */
+function envoyUpstreamPath(path: string): string | undefined {
+  const bootstrap = parse(readFileSync('envoy/envoy.yaml', 'utf8'))
+  const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+  for (const r of hcm.route_config.virtual_hosts[0].routes) {
+    if (r.match.path === path) return r.route.prefix_rewrite
+    if (r.match.prefix !== undefined && path.startsWith(r.match.prefix))
+      return r.route.prefix_rewrite + path.slice(r.match.prefix.length)
+  }
+  return undefined
+}
+
+/**
+ * Where deploy/traefik's routers send a path: the router whose Path/PathPrefix rule matches,
+ * then its middlewares as Traefik documents them (replacePath, stripPrefix: the first
+ * matching prefix, replacePathRegex).
+ */
+function traefikUpstreamPath(path: string): string | undefined {
+  const { middlewares, routers } = parse(readFileSync('deploy/traefik/dynamic.yaml', 'utf8')).http
+  const router = Object.values(routers as Record<string, Doc>).find((r) =>
+    [...String(r.rule).matchAll(/(Path|PathPrefix)\(`([^`]+)`\)/g)].some(([, kind, p]) =>
+      kind === 'Path' ? path === p : path.startsWith(p!),
+    ),
+  )
+  if (router === undefined) return undefined
+  let out = path
+  for (const name of router.middlewares.slice(1)) {
+    const m = middlewares[name]
+    if (m.replacePath) out = m.replacePath.path
+    else if (m.stripPrefix) {
+      const prefix = m.stripPrefix.prefixes.find((p: string) => out.startsWith(p))
+      if (prefix !== undefined) out = out.slice(prefix.length) || '/'
+    } else if (m.replacePathRegex)
+      out = out.replace(new RegExp(m.replacePathRegex.regex), m.replacePathRegex.replacement)
+    else assert.fail(`${name}: a middleware this check does not know`)
+  }
+  return out
+}
+
+test("Traefik's routers strip the gateway prefix as envoy/envoy.yaml does", () => {
+  for (const path of [
+    '/openai',
+    '/openai/v1/chat/completions',
+    '/openai/v1/models',
+    '/mistralai',
+    '/mistralai/v1/chat/completions',
+    '/huggingface-gloo-gw',
+    '/huggingface-gloo-gw/x',
+    '/llm-d/v1/completions',
+    '/openaiX/v1',
+    '/admin',
+  ])
+    assert.equal(traefikUpstreamPath(path), envoyUpstreamPath(path), path)
+})

@@ -4,7 +4,7 @@ import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { eventually } from './eventually.js'
-import { ALICE_TOKEN, BOB_TOKEN, HF_TOKEN } from './keys.js'
+import { ALICE_TOKEN, BOB_TOKEN, DEV_TOKEN, HF_TOKEN } from './keys.js'
 import type { SeenRequest } from './recording-upstream.js'
 import { DEMO_ENV } from './server.js'
 
@@ -107,7 +107,7 @@ export function gatewayScenarios(
       assert.equal(res.body, '{"upstream":true}')
       assert.equal(seen.length, before + 1)
       const got = seen.at(-1)!
-      assert.equal(got.url, '/openai/v1/chat/completions')
+      assert.equal(got.url, '/v1/chat/completions', 'the gateway prefix stripped on the way up')
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
       assert.equal(
         got.headers['x-user-id'],
@@ -125,13 +125,15 @@ export function gatewayScenarios(
     { skip },
     async () => {
       const res = await go(
-        '/huggingface-gloo-gw/models/gpt2',
+        '/huggingface-gloo-gw',
         'POST',
         { authorization: `Bearer ${HF_TOKEN}`, 'content-type': 'text/plain' },
         '{}',
       )
       assert.equal(res.status, 200, gateway().log())
       const got = gateway().seen.at(-1)!
+      // Seed 004's prefixRewrite, at Hugging Face's router (as envoy/envoy.yaml).
+      assert.equal(got.url, '/hf-inference/models/openai-community/gpt2')
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.HF_API_TOKEN}`)
       const type = copies.optionalHeaders ? 'application/json' : 'text/plain'
       assert.equal(got.headers['content-type'], type, "the route's content type, if copied")
@@ -173,8 +175,9 @@ export function gatewayScenarios(
       )
       assert.equal(forged.status, 401)
       assert.match(String(forged.headers['www-authenticate']), /error="invalid_token"/)
+      // No route: the proxy's own 404 (nginx, as Envoy) or, asked first, our default deny.
       const nowhere = await go('/admin', 'GET', { authorization: `Bearer ${ALICE_TOKEN}` })
-      assert.equal(nowhere.status, 403, 'no route: default deny')
+      assert.ok([403, 404].includes(nowhere.status), `no route: ${nowhere.status}`)
       // Sent raw: the proxy passes the URI on as it came, and the upstream would resolve it.
       const escape = await go('/openai/../mistralai/v1/chat/completions', 'POST', {
         ...json,
@@ -206,6 +209,27 @@ export function gatewayScenarios(
       assert.equal(alice.status, 200)
       const got = gateway().seen.at(-1)!
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
+      assert.equal(got.url, '/v1/chat/completions', 'served as the /openai route, stripped')
+    },
+  )
+
+  test(
+    `${proxy}: POST /openai is the chat API and the llm-d prefix is stripped too, as Envoy does`,
+    { skip },
+    async () => {
+      const alice = await go(
+        '/openai',
+        'POST',
+        { ...json, authorization: `Bearer ${ALICE_TOKEN}` },
+        CHAT,
+      )
+      assert.equal(alice.status, 200, gateway().log())
+      assert.equal(gateway().seen.at(-1)!.url, '/v1/chat/completions')
+      // Caddy's example serves only routes that set Authorization (its copy_headers note).
+      if (!copies.optionalHeaders) return
+      const dev = await go('/llm-d/v1/models?x=1', 'GET', { authorization: `Bearer ${DEV_TOKEN}` })
+      assert.equal(dev.status, 200, gateway().log())
+      assert.equal(gateway().seen.at(-1)!.url, '/v1/models?x=1')
     },
   )
 }

@@ -9,7 +9,7 @@ proxyEndToEnd({
   configure: (conf, at) =>
     conf
       .replace('forward_auth 127.0.0.1:9002', `forward_auth ${at.authz}`)
-      .replace('reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${at.upstream}`)
+      .replaceAll('reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${at.upstream}`)
       .replace('http://:8000 {', `http://127.0.0.1:${at.listen} {`),
   // Caddy keeps state under XDG_DATA_HOME / XDG_CONFIG_HOME: the scratch directory.
   command: (dir, file) => ({

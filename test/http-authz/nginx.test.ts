@@ -9,7 +9,7 @@ proxyEndToEnd({
   configure: (conf, at) =>
     conf
       .replace('server 127.0.0.1:9002;', `server ${at.authz};`)
-      .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${at.upstream};`)
+      .replaceAll('server 127.0.0.1:8080;', `server 127.0.0.1:${at.upstream};`)
       .replace('listen 8000;', `listen 127.0.0.1:${at.listen};`),
   command: (dir, file) => ({
     args: ['-p', dir, '-c', file, '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid;`],
