@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { exportJWK, generateKeyPair, importPKCS8, SignJWT, type CryptoKey } from 'jose'
+import { errors, exportJWK, generateKeyPair, importPKCS8, SignJWT, type CryptoKey } from 'jose'
 import type { ProviderConfig } from '../../src/config/schema.js'
 import { staticKeySource } from '../../src/jwks/key-source.js'
 import { loadLocalKeySet } from '../../src/jwks/local.js'
 import { compileVerifier } from '../../src/verify/compile.js'
 import { reasonFromJoseError } from '../../src/verify/jose-reason.js'
+import type { DenyReason } from '../../src/decision/deny.js'
 import { MAX_TOKEN_BYTES, selectProvider } from '../../src/verify/select.js'
 import { verifyToken } from '../../src/verify/verify.js'
 import {
@@ -106,27 +107,36 @@ test('selectProvider routes by iss and refuses oversized or undecodable tokens',
   )
 })
 
-test('jose error codes map to stable deny reasons', () => {
-  const e = (code: string, extra: object = {}) => Object.assign(new Error('x'), { code, ...extra })
-  assert.equal(reasonFromJoseError(e('ERR_JWT_EXPIRED')), 'token_expired')
-  assert.equal(
-    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'aud' })),
-    'audience_mismatch',
-  )
-  assert.equal(
-    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'nbf' })),
-    'token_not_yet_valid',
-  )
-  assert.equal(
-    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'missing' })),
-    'expiration_missing',
-  )
-  assert.equal(
-    reasonFromJoseError(e('ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'exp', reason: 'invalid' })),
-    'token_malformed',
-  )
-  assert.equal(reasonFromJoseError(e('ERR_JWKS_TIMEOUT')), 'jwks_unavailable')
-  assert.equal(reasonFromJoseError(e('ERR_JWS_INVALID')), 'token_malformed')
+/** Each of jose's own error classes, as jose throws it, and the reason it must become. */
+const JOSE_ERRORS: readonly [errors.JOSEError, DenyReason][] = [
+  [new errors.JWTExpired('x', {}, 'exp', 'check_failed'), 'token_expired'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'aud', 'check_failed'), 'audience_mismatch'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'iss', 'check_failed'), 'issuer_unknown'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'nbf', 'check_failed'), 'token_not_yet_valid'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'exp', 'missing'), 'expiration_missing'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'exp', 'invalid'), 'token_malformed'],
+  [new errors.JWTClaimValidationFailed('x', {}, 'sub', 'check_failed'), 'token_malformed'],
+  [new errors.JWSSignatureVerificationFailed(), 'signature_invalid'],
+  [new errors.JWKSNoMatchingKey(), 'key_not_found'],
+  [new errors.JWKSMultipleMatchingKeys(), 'key_not_found'],
+  [new errors.JOSEAlgNotAllowed('x'), 'alg_not_allowed'],
+  [new errors.JOSENotSupported('x'), 'alg_not_allowed'],
+  [new errors.JWKSTimeout(), 'jwks_unavailable'],
+  [new errors.JWKSInvalid('x'), 'jwks_unavailable'],
+  [new errors.JOSEError('x'), 'jwks_unavailable'],
+  [new errors.JWSInvalid('x'), 'token_malformed'],
+  [new errors.JWTInvalid('x'), 'token_malformed'],
+  [new errors.JWKInvalid('x'), 'token_malformed'],
+  [new errors.JWEInvalid('x'), 'token_malformed'],
+  [new errors.JWEDecryptionFailed(), 'token_malformed'],
+]
+
+test('every jose error class maps to its stable deny reason, by code', () => {
+  for (const [err, reason] of JOSE_ERRORS)
+    assert.equal(reasonFromJoseError(err), reason, `${err.code} (${err.constructor.name})`)
+  const codes = new Set(JOSE_ERRORS.map(([err]) => err.code))
+  assert.equal(codes.size, 15, 'every code of errors.JOSEErrorCode is in the table')
+  const e = (code: string) => Object.assign(new Error('x'), { code })
   assert.equal(reasonFromJoseError(e('ERR_NOT_FROM_JOSE')), 'internal_error')
   assert.equal(reasonFromJoseError(e('ERR_JWT_SOMETHING_NEW')), 'token_malformed')
   assert.equal(reasonFromJoseError(new TypeError('boom')), 'internal_error')
