@@ -49,3 +49,30 @@ test('a failure after the decision (here: logging) still answers the Check and n
     process.off('unhandledRejection', onUnhandled)
   }
 })
+
+test('a fault inside decide() is answered as a 403 internal_error deny, never a gRPC error', async () => {
+  const engine = loadEngine('examples/llm-gateway.yaml', { env: {} })
+  // Our own defect, provoked: the route table throws when decide() reads it.
+  const broken = new Proxy(engine, {
+    get: (target, name, receiver) => {
+      if (name === 'routes') throw new Error('a defect of ours')
+      return Reflect.get(target, name, receiver) as unknown
+    },
+  })
+  const errors: unknown[] = []
+  const log = createLogger('silent')
+  log.error = (obj: unknown) => void errors.push(obj)
+  const handler = createCheckHandler(
+    checkServiceDeps({ holder: new EngineHolder(broken), metrics: createMetrics(), log }),
+  )
+  const bytes = await new Promise<Buffer>((resolve, reject) => {
+    const call = { request: checkRequest({ method: 'POST', path: '/openai' }) }
+    const callback: sendUnaryData<Buffer> = (err, value) => (err ? reject(err) : resolve(value!))
+    handler(call as ServerUnaryCall<CheckRequest, Buffer>, callback)
+  })
+  const res = loadAuthorizationService().Check!.responseDeserialize(bytes) as CheckResponse
+  assert.equal(res.status?.message, 'internal_error')
+  assert.equal(res.denied_response?.status?.code, 403)
+  assert.equal(res.denied_response?.body, 'RBAC: access denied', 'static text, not the error')
+  assert.equal(errors.length, 1, 'the fault is logged once, with its stack, for us')
+})
