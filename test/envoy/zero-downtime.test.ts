@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test, type TestContext } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { workerAnsweringChecks, workerPids } from '../helpers/cluster-workers.js'
 import { envoySkip } from '../helpers/envoy.js'
 import { withHttpServiceEnvoy, type EnvoyFront } from '../helpers/envoy-fronts.js'
@@ -11,6 +10,7 @@ import type { Answer } from '../helpers/gateway-scenarios.js'
 import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startSteadyLoad, type SteadyLoad, type Unexpected } from '../helpers/steady-load.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { eventually } from '../helpers/eventually.js'
 
 const skip = envoySkip()
 /** Concurrent client loops; each sends its next request as soon as one is answered. */
@@ -47,14 +47,14 @@ async function reloads(gw: EnvoyGateway): Promise<number> {
 
 /** Polls the primary until `gone` is no longer among its workers and a new one serves. */
 async function untilReplaced(gw: EnvoyGateway, gone: number, ready: boolean): Promise<number> {
-  for (;;) {
+  let fresh: number | undefined
+  await eventually(`worker ${gone} replaced`, async () => {
     const pids = workerPids(gw.service)
-    const fresh = pids.find((pid) => pid !== gone && !known.has(pid))
-    if (pids.length === 2 && !pids.includes(gone) && fresh !== undefined) {
-      if (!ready || (await fetch(`${gw.service.http}/readyz`)).status === 200) return fresh
-    }
-    await sleep(25)
-  }
+    fresh = pids.find((pid) => pid !== gone && !known.has(pid))
+    if (pids.length !== 2 || pids.includes(gone) || fresh === undefined) return false
+    return !ready || (await fetch(`${gw.service.http}/readyz`)).status === 200
+  })
+  return fresh!
 }
 const known = new Set<number>()
 
@@ -134,7 +134,10 @@ describe(
         configText.replace('llms.mistralai: mistral-large-latest', 'llms.mistralai: mistral-tiny'),
       )
       // Each worker watches and reloads on its own; /metrics sums them.
-      while ((await reloads(gw)) < rotatedReloads + 2) await sleep(25)
+      await eventually(
+        'both workers reloaded',
+        async () => (await reloads(gw)) >= rotatedReloads + 2,
+      )
       assert.equal((await gw.request('/mistralai/v1/models', 'GET', bob)).status, 403, 'new rule')
       await steady.more(200)
 
@@ -157,7 +160,10 @@ describe(
       const sent = await stat('upstream_rq_total')
       const retried = await stat('upstream_rq_retry_success')
       const probe = gw.request('/openai/v1/models', 'GET', alice)
-      while ((await stat('upstream_rq_total')) === sent) await sleep(5)
+      await eventually(
+        'Envoy to send the probe',
+        async () => (await stat('upstream_rq_total')) !== sent,
+      )
       const stuck = (await stat('upstream_rq_total')) - sent
       process.kill(killed, 'SIGKILL')
       assert.equal((await probe).status, 200, 'a request sent after the worker stopped is retried')

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
 import { once } from 'node:events'
+import { eventually } from './eventually.js'
 import { removeTempDir, tempDir } from './temp-dir.js'
 
 /** The Envoy release the suite is pinned to (scripts/install-envoy.sh). */
@@ -235,12 +236,14 @@ async function pollUntil<T>(
   failed: () => string | undefined = () => undefined,
 ): Promise<T> {
   const deadline = Date.now() + POLL_DEADLINE_MS
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
+  let value: T | undefined
+  await eventually(what, async () => {
+    value = await probe()
+    if (value !== undefined) return true
     const why = failed()
     if (why !== undefined) throw new Error(why)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+    return false
+  })
+  return value!
 }

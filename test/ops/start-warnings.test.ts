@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { SEED_PEM_PUBLIC_KEY } from '../helpers/keys.js'
 import { startServeProcess } from '../helpers/serve-process.js'
@@ -28,7 +27,7 @@ routes:
   const server = await startServeProcess(['--config', join(dir, 'c.yaml')])
   t.after(() => server.stop())
   // Warnings are written before the 'serving' line; the log may reach us after stdout.
-  while (!server.stderr().includes('"msg":"serving"')) await sleep(10)
+  await server.logLine((line) => line.msg === 'serving')
   const warned = server
     .stderr()
     .split('\n')

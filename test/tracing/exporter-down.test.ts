@@ -8,6 +8,7 @@ import { ALICE_TOKEN, BOB_TOKEN } from '../helpers/keys.js'
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 import { newTraceparent, writeTracingConfig } from './tracing-config.js'
+import { eventually } from '../helpers/eventually.js'
 
 /**
  * A collector that never answers, or a port nobody listens on: Checks are answered as before
@@ -70,7 +71,7 @@ test('a collector that hangs delays no Check and does not hold the exit', async 
   const receiver = await startOtlpReceiver('hang')
   t.after(() => receiver.close())
   await checksStayCorrect(receiver.url, async () => {
-    while (receiver.requests() === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually('the collector to be asked', () => receiver.requests() > 0)
   })
   assert.ok(receiver.requests() >= 1)
 })

@@ -13,6 +13,7 @@ import {
 } from '../helpers/otlp-receiver.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
 import { FAST_EXPORT, newTraceparent, OPENAI_KEY, writeTracingConfig } from './tracing-config.js'
+import { eventually } from '../helpers/eventually.js'
 
 const CHECK = 'envoy.service.auth.v3.Authorization/Check'
 
@@ -34,10 +35,10 @@ before(async () => {
   server = await startServeProcess(['--config', config], FAST_EXPORT)
   client = createCheckClient(server.grpc)
   // The rotating provider's first fetch is done once the server reports ready.
-  for (;;) {
-    if ((await fetch(`${server.http}/readyz`)).status === 200) break
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+  await eventually(
+    'the server to be ready',
+    async () => (await fetch(`${server.http}/readyz`)).status === 200,
+  )
   const second = await generateKeyPair('ES256', { extractable: true })
   rotatingKey = second.privateKey
   // Served from now on, but the server holds only `first`: a token of `second` makes it refetch.
