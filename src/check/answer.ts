@@ -1,7 +1,7 @@
 import { deny, type Decision } from '../decision/decision.js'
 import type { EngineHolder } from '../engine/holder.js'
 import type { Logger } from '../ops/log.js'
-import { recordCheck, type RecordDeps, type Sampling } from '../ops/record.js'
+import { recordCheck, type DecidedBy, type RecordDeps } from '../ops/record.js'
 import type { AuthRequest } from '../request/auth-request.js'
 import type { CheckAdapter, CheckSpan, TraceMetadata } from '../tracing/check-tracer.js'
 import { decide } from './decide.js'
@@ -38,7 +38,7 @@ export function answerCheck(
   let span: CheckSpan | undefined
   const answer = (decision: Decision): void => {
     const answered = respondOrFault(deps.log, respond, decision, req)
-    recordQuietly(deps, engine.decisionSampling, req, answered, started)
+    recordQuietly(deps, engine, req, answered, started)
     span?.end(answered)
   }
   try {
@@ -47,7 +47,7 @@ export function answerCheck(
     if (tracer === undefined) {
       decide(engine, req).then(answer, (err: unknown) => answer(fault(deps.log, err)))
     } else {
-      const traced = (span = tracer.startCheck(adapter, req, metadata))
+      const traced = (span = tracer.startCheck(adapter, req, metadata, engine.revision))
       traced
         .within(() => decide(engine, req, traced))
         .then(answer, (err: unknown) => answer(fault(deps.log, err)))
@@ -79,14 +79,14 @@ function respondOrFault(
 
 function recordQuietly(
   deps: CheckDeps,
-  sampling: Sampling,
+  engine: DecidedBy,
   req: AuthRequest,
   answered: Decision,
   started: bigint,
 ): void {
   try {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
-    recordCheck(deps, sampling, req, answered, seconds)
+    recordCheck(deps, engine, req, answered, seconds)
   } catch (err) {
     logQuietly(deps.log, err, 'recording a check failed')
   }

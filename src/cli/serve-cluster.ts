@@ -15,7 +15,11 @@ export type WorkerReport =
       readonly grpcPort: number
       readonly httpAuthzPort: number | null
     }
-  | { readonly jwtExtAuthz: 'readiness'; readonly notReady: string | null }
+  | {
+      readonly jwtExtAuthz: 'readiness'
+      readonly notReady: string | null
+      readonly configRevision: string
+    }
 
 /** What the primary tells every worker: the cluster's readiness, as its /readyz answers. */
 export interface ClusterReadiness {
@@ -37,6 +41,7 @@ export async function servePrimary(
   if (listen === undefined) return 1
   const aggregator = new AggregatorRegistry()
   const readiness = new Map<number, string | null>()
+  const revisions = new Map<number, string>()
   let draining = false
   // Workers accept from the shared socket themselves. Under Node's default round-robin the
   // primary accepts and hands each connection to a worker; one handed to a worker that had
@@ -48,6 +53,7 @@ export async function servePrimary(
   for (let i = 0; i < workers; i++) fork()
   cluster.on('exit', (worker) => {
     readiness.delete(worker.id)
+    revisions.delete(worker.id)
     if (!draining) fork()
   })
   const stopAll = async (signal: NodeJS.Signals): Promise<void> => {
@@ -58,7 +64,10 @@ export async function servePrimary(
   // and a new worker hears it once listening.
   let told: string | undefined | null = null
   cluster.on('message', (worker, message: WorkerReport) => {
-    if (message?.jwtExtAuthz === 'readiness') readiness.set(worker.id, message.notReady)
+    if (message?.jwtExtAuthz === 'readiness') {
+      readiness.set(worker.id, message.notReady)
+      revisions.set(worker.id, message.configRevision)
+    }
     const now = notReady()
     if (now !== told || message?.jwtExtAuthz === 'listening') tellWorkers((told = now))
   })
@@ -79,6 +88,7 @@ export async function servePrimary(
           contentType: aggregator.contentType,
         },
         notReadyReason: notReady,
+        configRevision: () => [...new Set(revisions.values())].sort().join(', '),
       }),
     )
   } catch (err) {

@@ -24,6 +24,7 @@ export function reportToPrimary(
   grpcPort: number,
   httpAuthzPort: number | undefined,
   readiness: () => string | undefined,
+  configRevision: () => string,
 ): { port: number; close(): Promise<void> } {
   AggregatorRegistry.setRegistries([metrics.registry])
   new AggregatorRegistry() // installs the worker's answer to the primary's metrics requests
@@ -32,11 +33,20 @@ export function reportToPrimary(
   }
   send({ jwtExtAuthz: 'listening', grpcPort, httpAuthzPort: httpAuthzPort ?? null })
   const timer = setInterval(
-    () => send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null }),
+    () =>
+      send({
+        jwtExtAuthz: 'readiness',
+        notReady: readiness() ?? null,
+        configRevision: configRevision(),
+      }),
     250,
   )
   timer.unref()
-  send({ jwtExtAuthz: 'readiness', notReady: readiness() ?? null })
+  send({
+    jwtExtAuthz: 'readiness',
+    notReady: readiness() ?? null,
+    configRevision: configRevision(),
+  })
   return {
     port: 0,
     close: async () => {

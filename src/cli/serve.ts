@@ -53,6 +53,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const engine = holder.current()
   applySettings(log, engine, options)
   setup.metrics.observeKeySources(() => holder.current().keySources)
+  setup.metrics.observeConfigRevision(() => holder.current().revision)
   const state: ServeState = { draining: false, warm: false }
   // Warm before listening as well: a `--workers` worker takes connections of its own as soon
   // as it listens (SCHED_NONE), whatever its health says. Fetched keys warm after their fetch.
@@ -104,11 +105,18 @@ async function listen(setup: ServeSetup, state: ServeState): Promise<Listening> 
   warnIfKeysExposed(log, engine, listeners, tls)
   const http = options.http ?? engine.listen.http
   const ops = cluster.isWorker
-    ? reportToPrimary(metrics, check.port, httpAuthz?.port, readiness.own)
+    ? reportToPrimary(
+        metrics,
+        check.port,
+        httpAuthz?.port,
+        readiness.own,
+        () => holder.current().revision,
+      )
     : await bound.bind('--http', http, () =>
         startOpsServer(splitHostPort(http).host, splitHostPort(http).port, {
           registry: metrics.registry,
           notReadyReason: readiness.all,
+          configRevision: () => holder.current().revision,
         }),
       )
   return {
@@ -183,6 +191,7 @@ function announce(setup: ServeSetup, engine: Engine, listening: Listening): void
   setup.log.info(
     {
       config: setup.configFile,
+      revision: engine.revision,
       grpcPort: check.port,
       httpAuthzPort: httpAuthz?.port,
       httpPort: ops.port,

@@ -19,6 +19,7 @@ import { compileUpstream } from '../upstream/compile.js'
 import { compileVerifier, type Verifier } from '../verify/compile.js'
 import { VerifiedTokenCache } from '../verify/token-cache.js'
 import type { CompiledRoute, Engine } from './engine.js'
+import { configRevision } from './revision.js'
 
 /** Key-source wiring (baseDir, fetch hooks, tracer, clock), env, and the token-cache hook. */
 export interface EngineDeps extends Omit<ProviderKeyDeps, 'pool'> {
@@ -53,6 +54,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
   )
   if (errors.length > 0) throw new ConfigInvalidError(errors)
   return Object.freeze({
+    revision: configRevision(config),
     routes: Object.freeze(routes as CompiledRoute[]),
     providers: new Map([...providers].map(([name, p]) => [name, p.verifier])),
     keySources: new Map([...providers].map(([name, p]) => [name, p.keys])),

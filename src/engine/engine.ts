@@ -44,6 +44,8 @@ export interface CompiledRoute {
 
 /** The whole compiled config. Immutable: a reload builds a new one and swaps the reference. */
 export interface Engine {
+  /** Which config this is (engine/revision.ts): every decision, span and /readyz names it. */
+  readonly revision: string
   readonly routes: readonly CompiledRoute[]
   readonly providers: ReadonlyMap<string, Verifier>
   /** Each provider's key source, by provider name (readiness, metrics). */

@@ -10,6 +10,8 @@ export interface OpsHttpDeps {
   readonly registry: MetricsSource
   /** Why the service is not ready, or undefined when it is. */
   readonly notReadyReason: () => string | undefined
+  /** The revision of the config in use (several, comma-joined, while `--workers` reload). */
+  readonly configRevision: () => string
 }
 
 export interface RunningOpsServer {
@@ -31,9 +33,13 @@ export async function startOpsServer(
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (path === '/readyz') {
       const reason = deps.notReadyReason()
+      const revision = deps.configRevision()
       res
-        .writeHead(reason === undefined ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(`${reason ?? 'ready'}\n`)
+        .writeHead(reason === undefined ? 200 : 503, {
+          'content-type': 'text/plain',
+          'x-config-revision': revision,
+        })
+        .end(`${reason ?? 'ready'}\nconfig revision ${revision}\n`)
     } else if (path === '/metrics') {
       deps.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': deps.registry.contentType }).end(text),

@@ -16,6 +16,8 @@ export interface Metrics {
   readonly countTokenCacheLookup: (hit: boolean) => void
   /** Tells the key gauges where to read: the engine in use. */
   observeKeySources(current: () => ReadonlyMap<string, KeySource>): void
+  /** Tells ext_authz_config_info where to read the revision of the config in use. */
+  observeConfigRevision(current: () => string): void
 }
 
 /**
@@ -29,6 +31,7 @@ export function createMetrics(registry = new Registry()): Metrics {
   const { jwksFetches, configReloads } = eventCounters(registry)
   const countTokenCacheLookup = tokenCacheCounter(registry)
   const observeKeySources = keyGauges(registry)
+  const observeConfigRevision = configInfo(registry)
   return {
     registry,
     countCheck,
@@ -37,6 +40,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     jwksFetches,
     configReloads,
     observeKeySources,
+    observeConfigRevision,
   }
 }
 
@@ -163,5 +167,27 @@ function keyGauges(registry: Registry): Metrics['observeKeySources'] {
   })
   return (current) => {
     sources = current
+  }
+}
+
+/**
+ * `ext_authz_config_info{revision}` 1: which config serves (an "info" metric, as build_info).
+ * Across `--workers` the primary keeps each revision once, so a reload under way shows both.
+ */
+function configInfo(registry: Registry): Metrics['observeConfigRevision'] {
+  let revision: (() => string) | undefined
+  new Gauge({
+    name: 'ext_authz_config_info',
+    help: 'The config in use, by revision (a short hash of it): 1',
+    labelNames: ['revision'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      this.reset()
+      if (revision !== undefined) this.set({ revision: revision() }, 1)
+    },
+  })
+  return (current) => {
+    revision = current
   }
 }

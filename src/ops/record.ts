@@ -16,15 +16,22 @@ export interface Sampling {
   readonly deny: number
 }
 
+/** What of the engine a decision line needs: the engine itself is one (no object per Check). */
+export interface DecidedBy {
+  readonly decisionSampling: Sampling
+  /** The config's revision: after a reload, each line says which config decided. */
+  readonly revision: string
+}
+
 /**
  * The one after-hook: every answered Check passes here exactly once. It counts the Check and
  * writes the decision line (sampled): request id, route, decision, reason, sub, iss, the id of
- * the provider key injected, latency. Only names and ids reach the log — never a token, a
- * header value or a secret.
+ * the provider key injected, the config revision, latency. Only names and ids reach the log —
+ * never a token, a header value or a secret.
  */
 export function recordCheck(
   deps: RecordDeps,
-  sampling: Sampling,
+  engine: DecidedBy,
   req: AuthRequest,
   decision: Decision,
   elapsedSeconds: number,
@@ -34,6 +41,7 @@ export function recordCheck(
   deps.metrics.countCheck(route, decision.kind, reason, elapsedSeconds)
   const keyId = decision.kind === 'allow' ? decision.metadata.key_id : undefined
   if (typeof keyId === 'string') deps.metrics.countKeyUse(route, keyId)
+  const sampling = engine.decisionSampling
   const rate = decision.kind === 'allow' ? sampling.allow : sampling.deny
   if (
     rate <= 0 ||
@@ -50,6 +58,7 @@ export function recordCheck(
       sub: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.sub) : undefined,
       iss: decision.kind === 'allow' ? stringOrUndefined(decision.metadata.iss) : undefined,
       keyId: stringOrUndefined(keyId),
+      config: engine.revision,
       latencyMs: Math.round(elapsedSeconds * 1e6) / 1e3,
     },
     'check',

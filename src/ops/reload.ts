@@ -58,7 +58,13 @@ export class ConfigReloader {
     holder.swap(next)
     metrics.configReloads.inc({ outcome: 'success' })
     log.info(
-      { trigger, routes: next.routes.length, providers: next.providers.size },
+      {
+        trigger,
+        revision: next.revision,
+        previousRevision: previous.revision,
+        routes: next.routes.length,
+        providers: next.providers.size,
+      },
       'config reloaded',
     )
     const changed = LISTEN_KEYS.filter((key) => next.listen[key] !== this.#bound[key])

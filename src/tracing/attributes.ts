@@ -26,6 +26,8 @@ export const ATTR = Object.freeze({
   provider: 'ext_authz.provider',
   /** The id of the provider key injected (config-given), never the key. */
   keyId: 'ext_authz.key_id',
+  /** The config that made the decision (engine/revision.ts). */
+  configRevision: 'ext_authz.config_revision',
   tokenCacheHit: 'ext_authz.token_cache.hit',
   jwksJoined: 'ext_authz.jwks.joined',
   jwksOutcome: 'ext_authz.jwks.outcome',

@@ -46,5 +46,7 @@ export interface CheckTracer extends KeyWaitTracer {
     adapter: CheckAdapter,
     req: AuthRequest,
     metadata: TraceMetadata | undefined,
+    /** The revision of the config this Check is decided with. */
+    configRevision: string,
   ): CheckSpan
 }

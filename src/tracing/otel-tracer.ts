@@ -58,7 +58,7 @@ const START_ATTRIBUTES: Readonly<Record<CheckAdapter, Attributes>> = Object.free
 /** The CheckTracer over an OpenTelemetry Tracer. Nothing here throws into a Check. */
 export function otelCheckTracer(tracer: Tracer, recordSub: boolean): CheckTracer {
   return {
-    startCheck(adapter, req, metadata) {
+    startCheck(adapter, req, metadata, configRevision) {
       try {
         const parent = parentContext(req, metadata)
         const name = adapter === 'grpc' ? GRPC_CHECK_SPAN : HTTP_CHECK_SPAN
@@ -67,6 +67,7 @@ export function otelCheckTracer(tracer: Tracer, recordSub: boolean): CheckTracer
           { kind: SpanKind.SERVER, attributes: START_ATTRIBUTES[adapter] },
           parent,
         )
+        span.setAttribute(ATTR.configRevision, configRevision)
         return new OtelCheckSpan(span, trace.setSpan(parent, span), adapter, recordSub)
       } catch {
         return UNTRACED

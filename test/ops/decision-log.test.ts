@@ -20,7 +20,7 @@ function decisions(lines: readonly string[]): Record<string, unknown>[] {
     .map((l) => JSON.parse(l))
 }
 
-test('one structured decision line per Check: request id, route, decision, reason, sub, iss, key id, latency', async (t) => {
+test('one structured decision line per Check: request id, route, decision, reason, sub, iss, key id, config revision, latency', async (t) => {
   const server = await startTestServer({ file: 'examples/llm-gateway.yaml' })
   t.after(() => server.close())
   await server.client.check(
@@ -49,6 +49,7 @@ test('one structured decision line per Check: request id, route, decision, reaso
       sub: 'alice',
       iss: 'solo.io',
       keyId: 'openai',
+      config: server.engine.revision,
       msg: 'check',
       latencyMs: undefined,
       time: undefined,
@@ -57,6 +58,7 @@ test('one structured decision line per Check: request id, route, decision, reaso
     },
   )
   assert.equal(typeof alice!.latencyMs, 'number')
+  assert.match(String(alice!.config), /^[0-9a-f]{12}$/)
   assert.equal(bob!.decision, 'deny')
   assert.equal(bob!.reason, 'rbac_denied')
   assert.equal(bob!.sub, undefined, 'a denied token is not trusted enough to log its subject')
@@ -106,7 +108,7 @@ test('decision lines follow the log level and drop an oversized request id; othe
   const log = createLogger('info', sink)
   const deps = { metrics: createMetrics(), log, decisionLog: createDecisionLogger(log) }
   const req = authRequest({ headers: { 'x-request-id': 'r'.repeat(300) } })
-  const allowAll = { allow: 1, deny: 1 }
+  const allowAll = { decisionSampling: { allow: 1, deny: 1 }, revision: 'abc123def456' }
   recordCheck(deps, allowAll, req, deny('no_route'), 0.001)
   log.level = 'warn'
   recordCheck(deps, allowAll, req, deny('no_route'), 0.001)

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { exportJWK, generateKeyPair } from 'jose'
 import { startCheckServer } from '../../src/check/server.js'
 import { checkServiceDeps } from '../../src/check/service.js'
@@ -15,6 +14,7 @@ import { notReadyReason } from '../../src/engine/load.js'
 import { startOpsServer } from '../../src/ops/http.js'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics } from '../../src/ops/metrics.js'
+import { eventually } from '../helpers/eventually.js'
 import { healthStatus } from '../helpers/health-client.js'
 import { JwksServer } from '../helpers/jwks-server.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
@@ -33,19 +33,25 @@ function configYaml(idp: JwksServer, extra = ''): string {
   return `${extra}providers:\n  idp:\n    issuer: https://idp.test\n    jwks: { remote: { url: ${idp.jwksUrl}, maxStale: 1h, insecure: true } }\nroutes:\n  - name: api\n`
 }
 
-async function readyz(base: string): Promise<{ status: number; text: string }> {
+/** /readyz: its status, its first line (the reason, or `ready`) and the config revision. */
+async function readyz(base: string): Promise<{ status: number; text: string; revision: string }> {
   const res = await fetch(`${base}/readyz`)
-  return { status: res.status, text: (await res.text()).trim() }
+  const [text = '', second = ''] = (await res.text()).trim().split('\n')
+  const revision = /^config revision (.+)$/.exec(second)?.[1] ?? ''
+  assert.equal(res.headers.get('x-config-revision'), revision, 'the header says the same')
+  return { status: res.status, text, revision }
 }
 
-/** Waits for /readyz to answer `status` with a settled reason (`wanted` in it), bounded. */
+/** Waits for /readyz to answer `status` with a settled reason (`wanted` in it). */
 async function readyzBecomes(base: string, status: number, wanted = ''): Promise<string> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(25)) {
+  let text = ''
+  await eventually(`/readyz ${status} ${wanted}`, async () => {
     const now = await readyz(base)
-    const settled = !now.text.includes('first fetch running') && !now.text.includes('reporting')
-    if (now.status === status && settled && now.text.includes(wanted)) return now.text
-  }
-  throw new Error(`/readyz never answered ${status} ${wanted}: ${(await readyz(base)).text}`)
+    text = now.text
+    const settled = !text.includes('first fetch running') && !text.includes('reporting')
+    return now.status === status && settled && text.includes(wanted)
+  })
+  return text
 }
 
 /** The Check service's health on `connections` fresh connections (workers: any of them). */
@@ -97,9 +103,13 @@ test('serve --workers 2: every worker answers health as the primary /readyz does
   idp.behaviour = 'ok'
   await readyzBecomes(server.http, 200)
   // The primary tells its workers as soon as it knows; /readyz knew first.
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(25))
-    if ((await checkHealth(server, 6)).every((s) => s === 'SERVING')) return
-  assert.fail(`workers disagree with /readyz: ${(await checkHealth(server, 6)).join(', ')}`)
+  await eventually(
+    'every worker SERVING, as /readyz',
+    async () => (await checkHealth(server, 6)).every((s) => s === 'SERVING'),
+    t.signal,
+  )
+  // One config, so one revision, whichever worker reported it.
+  assert.match((await readyz(server.http)).revision, /^[0-9a-f]{12}$/)
 })
 
 test('keys past maxStale and back (injected clock): health and /readyz change together', async (t) => {
@@ -126,6 +136,7 @@ test('keys past maxStale and back (injected clock): health and /readyz change to
   const ops = await startOpsServer('127.0.0.1', 0, {
     registry: deps.metrics.registry,
     notReadyReason: reason,
+    configRevision: () => engine.revision,
   })
   t.after(() => Promise.all([check.close(), ops.close()]))
   const address = `127.0.0.1:${check.port}`

@@ -97,6 +97,56 @@ test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of 
   assert.equal(await server.stop(), 0)
 })
 
+test('after a hot reload every decision, /readyz and the metrics name the config that decided', async (t) => {
+  const dir = tempDir('jwt-ext-authz-revision')
+  const file = join(dir, 'config.yaml')
+  writeFileSync(join(dir, 'openai-key'), 'sk-one\n')
+  writeFileSync(file, config('gpt-3.5-turbo'))
+  const server = await startServeProcess(['--config', file])
+  t.after(() => server.stop())
+  const client = createCheckClient(server.grpc)
+  t.after(() => client.close())
+  const served = async () => {
+    const mark = server.logCount()
+    const res = await client.check(ALICE)
+    const line = await server.logLine((l) => l.msg === 'check', mark)
+    const readyz = await fetch(`${server.http}/readyz`)
+    const metrics = await (await fetch(`${server.http}/metrics`)).text()
+    const info = [...metrics.matchAll(/^ext_authz_config_info\{revision="([0-9a-f]+)"\} 1$/gm)]
+    return {
+      decision: res.status?.message || 'allow',
+      logged: line.config,
+      readyz: (await readyz.text()).split('\n')[1],
+      info: info.map((m) => m[1]),
+    }
+  }
+  const started = await server.logLine((l) => l.msg === 'serving')
+  const first = String(started.revision)
+  assert.match(first, /^[0-9a-f]{12}$/)
+  assert.deepEqual(await served(), {
+    decision: 'allow',
+    logged: first,
+    readyz: `config revision ${first}`,
+    info: [first],
+  })
+  const mark = server.logCount()
+  writeFileSync(file, config('mistral-large-latest'))
+  const reload = await server.logLine((l) => l.msg === 'config reloaded', mark)
+  const second = String(reload.revision)
+  assert.equal(reload.previousRevision, first)
+  assert.notEqual(second, first)
+  assert.deepEqual(await served(), {
+    decision: 'rbac_denied',
+    logged: second,
+    readyz: `config revision ${second}`,
+    info: [second],
+  })
+  // Comments and spacing are not the config: the same revision.
+  const again = server.logCount()
+  writeFileSync(file, `# a comment\n${config('mistral-large-latest')}\n\n`)
+  assert.equal((await server.logLine((l) => l.msg === 'config reloaded', again)).revision, second)
+})
+
 test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answered, exit 0', async (t) => {
   // A Check held in flight by a JWKS fetch that the test releases: the drain must wait for it,
   // and readiness and health can be read while it does, however slow the machine is.
@@ -142,7 +192,7 @@ test('SIGTERM during load: not ready, NOT_SERVING, every in-flight Check answere
   await server.logLine((l) => l.msg === 'draining', mark)
   const ready = await fetch(`${server.http}/readyz`)
   assert.equal(ready.status, 503)
-  assert.equal((await ready.text()).trim(), 'draining')
+  assert.equal((await ready.text()).split('\n')[0], 'draining')
   await health.until('NOT_SERVING')
   health.close()
 
@@ -195,7 +245,7 @@ test('readiness follows the keys: not ready while a JWKS is unreachable, ready o
   t.after(() => server.stop())
   const readyz = async () => {
     const res = await fetch(`${server.http}/readyz`)
-    return { status: res.status, text: (await res.text()).trim() }
+    return { status: res.status, text: (await res.text()).split('\n')[0] }
   }
   // The IdP holds the first fetch until the test releases it.
   assert.deepEqual(await readyz(), {

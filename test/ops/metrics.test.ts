@@ -153,6 +153,7 @@ test('/metrics text for a fixed run of Checks, fetches, lookups and reloads, byt
   now += 42_000
   const metrics = createMetrics()
   metrics.observeKeySources(() => engine.keySources)
+  metrics.observeConfigRevision(() => 'c0ffee123456')
   for (const [route, decision, reason, seconds] of [
     ['openai', 'allow', '', 0.00004],
     ['openai', 'allow', '', 0.0003],
@@ -236,4 +237,7 @@ ext_authz_token_cache_total{result="hit"} 2
 jwks_keys{provider="idp"} 1
 # HELP jwks_keys_age_seconds Age of the fetched keys in use, by provider (absent for local keys)
 # TYPE jwks_keys_age_seconds gauge
-jwks_keys_age_seconds{provider="idp"} 42`
+jwks_keys_age_seconds{provider="idp"} 42
+# HELP ext_authz_config_info The config in use, by revision (a short hash of it): 1
+# TYPE ext_authz_config_info gauge
+ext_authz_config_info{revision="c0ffee123456"} 1`

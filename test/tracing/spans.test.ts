@@ -82,6 +82,7 @@ test('a gRPC Check is a SERVER span whose parent is the traceparent of the call 
       cacheHit: span.attributes['ext_authz.token_cache.hit'],
       adapter: span.attributes['ext_authz.adapter'],
       keyId: span.attributes['ext_authz.key_id'],
+      config: span.attributes['ext_authz.config_revision'],
     },
     {
       system: 'grpc',
@@ -92,6 +93,7 @@ test('a gRPC Check is a SERVER span whose parent is the traceparent of the call 
       cacheHit: false,
       adapter: 'grpc',
       keyId: 'openai',
+      config: (await fetch(`${server.http}/readyz`)).headers.get('x-config-revision'),
     },
   )
   assert.equal(span.attributes['ext_authz.deny_reason'], undefined)
