@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { CheckResponse } from '../../src/proto/types.js'
 import { createCheckClient } from '../helpers/check-client.js'
@@ -44,7 +44,8 @@ routes:
 const injected = (r: CheckResponse) =>
   r.ok_response?.headers?.find((h) => h.header?.key === 'authorization')?.header?.value
 
-test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of Checks lose no call', async (t) => {
+/** A real `serve` on `config('gpt-3.5-turbo')` and its key file, both in a fresh directory. */
+async function serveReloadable(t: TestContext) {
   const dir = tempDir('jwt-ext-authz-reload')
   const file = join(dir, 'config.yaml')
   writeFileSync(join(dir, 'openai-key'), 'sk-one\n')
@@ -53,6 +54,11 @@ test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of 
   t.after(() => server.stop())
   const client = createCheckClient(server.grpc)
   t.after(() => client.close())
+  return { dir, file, server, client }
+}
+
+test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of Checks lose no call', async (t) => {
+  const { dir, file, server, client } = await serveReloadable(t)
   const stream = new CheckStream(client, ALICE, 8)
   // Each step: change something, wait for the process to log that it acted on it, then read
   // the answer to a Check that started after that line.
@@ -98,14 +104,7 @@ test('reloads (secret file, valid and invalid config, SIGHUP) under a stream of 
 })
 
 test('after a hot reload every decision, /readyz and the metrics name the config that decided', async (t) => {
-  const dir = tempDir('jwt-ext-authz-revision')
-  const file = join(dir, 'config.yaml')
-  writeFileSync(join(dir, 'openai-key'), 'sk-one\n')
-  writeFileSync(file, config('gpt-3.5-turbo'))
-  const server = await startServeProcess(['--config', file])
-  t.after(() => server.stop())
-  const client = createCheckClient(server.grpc)
-  t.after(() => client.close())
+  const { file, server, client } = await serveReloadable(t)
   const served = async () => {
     const mark = server.logCount()
     const res = await client.check(ALICE)
