@@ -1,5 +1,6 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
 import { ALGORITHMS } from '../jwks/algorithms.js'
+import { Budgets } from './budgets-schema.js'
 import {
   CredentialMetadata,
   HEADER_NAME_PATTERN,
@@ -302,6 +303,7 @@ export const ConfigSchema = Type.Object(
       default: {},
     }),
     routes: Type.Array(Route, { minItems: 1 }),
+    budgets: Type.Optional(Budgets),
   },
   strict,
 )
