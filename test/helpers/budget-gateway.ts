@@ -98,7 +98,9 @@ export interface BudgetGateway {
    * marker request (a fresh caller) is sent and must be the only one to arrive.
    */
   assertNothingReachedSince(seenBefore: number, via?: RunningEnvoy): Promise<void>
-  /** Resolves once Envoy has had `calls` rate limit calls answered (stream-done charges too). */
+  /** How many rate limit calls Envoy has had answered (stream-done charges too). */
+  rateLimitCalls(): Promise<number>
+  /** Resolves once Envoy has had `calls` rate limit calls answered. */
   rateLimitCallsDone(calls: number): Promise<void>
   stop(): Promise<void>
 }
@@ -106,6 +108,8 @@ export interface BudgetGateway {
 export interface ChatOptions {
   readonly via?: RunningEnvoy
   readonly stream?: boolean
+  /** After `/openai` (default ''): `/v1/...` reaches that provider path instead of chat. */
+  readonly path?: string
 }
 
 export async function startBudgetGateway(options: BudgetGatewayOptions): Promise<BudgetGateway> {
@@ -144,6 +148,7 @@ export async function startBudgetGateway(options: BudgetGatewayOptions): Promise
         chat(chatOptions.via ?? envoy, token, model, chatOptions, provider),
       assertNothingReachedSince: (seenBefore, via = envoy) =>
         nothingSince(via, provider, seenBefore),
+      rateLimitCalls: () => rateLimitCalls(envoy),
       rateLimitCallsDone: (calls) => rateLimitCallsDone(envoy, calls),
       stop: () => stack.stop(),
     }
@@ -209,8 +214,9 @@ async function chat(
     ...(options.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   })
   const headers = { ...json, authorization: `Bearer ${token}` }
-  if (!options.stream) return send(`${envoy.base}/openai`, 'POST', headers, body)
-  return streamed(`${envoy.base}/openai`, headers, body, () => provider.chunkSeen())
+  const url = `${envoy.base}/openai${options.path ?? ''}`
+  if (!options.stream) return send(url, 'POST', headers, body)
+  return streamed(url, headers, body, () => provider.chunkSeen())
 }
 
 /**
@@ -263,11 +269,15 @@ async function nothingSince(
   assert.deepEqual(arrived, [marker], 'only the marker reached the upstream')
 }
 
+async function rateLimitCalls(envoy: RunningEnvoy): Promise<number> {
+  return (await envoy.stat('cluster.ratelimit.upstream_rq_completed')) ?? 0
+}
+
 async function rateLimitCallsDone(envoy: RunningEnvoy, calls: number): Promise<void> {
-  await eventually(`${calls} rate limit calls answered`, async () => {
-    const done = (await envoy.stat('cluster.ratelimit.upstream_rq_completed')) ?? 0
-    return done >= calls
-  })
+  await eventually(
+    `${calls} rate limit calls answered`,
+    async () => (await rateLimitCalls(envoy)) >= calls,
+  )
 }
 
 /** What the gateway started, stopped in reverse order. */
