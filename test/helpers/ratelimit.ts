@@ -108,12 +108,14 @@ export async function startRateLimit(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const peer = peerProcess(proc, dir)
-  await untilReady(
-    peer,
-    proc,
-    () =>
-      existsSync(socket) && /Successfully loaded the initial ratelimit configs/.test(peer.output()),
-  )
+  await untilReady(peer, proc, () => {
+    // A config it cannot load is logged, and the service listens anyway, without limits.
+    const refused = /Error loading new configuration: .*/.exec(peer.output())
+    if (refused !== null) throw new Error(`ratelimit refused its config: ${refused[0]}`)
+    return (
+      existsSync(socket) && /Successfully loaded the initial ratelimit configs/.test(peer.output())
+    )
+  })
   return { ...peer, grpc: `unix:${socket}` }
 }
 
