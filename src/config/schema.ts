@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
-import { ALGORITHMS } from '../jwks/algorithms.js'
+import { ALGORITHMS } from '../lib/jws-algorithms.js'
 import {
   CredentialMetadata,
   HEADER_NAME_PATTERN,
