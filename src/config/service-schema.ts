@@ -80,7 +80,7 @@ export const TokenCache = Type.Object(
 )
 
 /**
- * OpenTelemetry traces of each Check (README "Tracing"). Off unless `enabled: true` or the
+ * OpenTelemetry traces of each Check (docs/observability.md, "Tracing"). Off unless `enabled: true` or the
  * standard OTEL_* variables ask for it; a key set here wins over its OTEL_* variable. Read at
  * start only: a change takes effect on restart.
  */
