@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto'
 import { base64url } from 'jose'
 import { allow, deny } from '../decision/decision.js'
 import type { Engine } from '../engine/engine.js'
-import { algorithmSpec } from '../jwks/algorithms.js'
+import { algorithmSpec } from '../lib/jws-algorithms.js'
 import type { KeyEntry } from '../jwks/key-set.js'
 import { decodeCheckRequest, encodeCheckResponse, loadAuthorizationService } from '../proto/load.js'
 import type { CheckRequest } from '../proto/types.js'
@@ -30,11 +30,11 @@ const WARM_CHECK: CheckRequest = {
 
 /**
  * Runs what a first Check would run for the first time, before the service says SERVING: the
- * request decoding and the pipeline up to the token, each provider's signature check (a token of its issuer with a random signature, against its real
- * keys) and the encoding of an allow and a deny. Otherwise the first Check pays for V8
- * compiling jose's verify path and the encoders and for WebCrypto's first use: 48 ms against
- * 0.4 ms for the next one (measured on a loaded 2-core machine), a real share of Envoy's 250 ms
- * ext_authz timeout. Nothing is counted, logged or cached: verifyToken is called directly.
+ * request decoding and the pipeline up to the token, each provider's signature check (a token
+ * of its issuer with a random signature, against its real keys) and the encoding of an allow
+ * and a deny. Otherwise the first Check pays for V8 compiling jose's verify path and the
+ * encoders and for WebCrypto's first use, tens of milliseconds on a small machine against an
+ * ext_authz timeout of one second. Nothing is counted, logged or cached: verifyToken is called directly.
  * Providers without keys yet are skipped (their Checks wait on the fetch anyway).
  */
 export async function warmUp(engine: Engine): Promise<void> {

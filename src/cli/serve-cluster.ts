@@ -46,7 +46,7 @@ export async function servePrimary(
   // Workers accept from the shared socket themselves. Under Node's default round-robin the
   // primary accepts and hands each connection to a worker; one handed to a worker that had
   // just been killed was never served nor closed (nodejs/node#3551): Envoy reconnected into
-  // it at once and every Check on that connection timed out (608 of 815 requests in one run).
+  // it at once and every Check on that connection timed out.
   cluster.schedulingPolicy = cluster.SCHED_NONE
   const notReady = (): string | undefined => clusterNotReady(draining, workers, readiness)
   const fork = (): Worker => cluster.fork()

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { oneOf, strict } from './schema-parts.js'
 
 /*
  * The `budgets:` part of the v1 contract (docs/budgets.md): how much each caller may use,
@@ -6,8 +7,6 @@ import { Type, type Static } from '@sinclair/typebox'
  * dynamic_metadata. Kept apart from schema.ts, which imports it; the same rules hold (keys
  * added, never renamed; every object rejects unknown keys).
  */
-
-const strict = { additionalProperties: false } as const
 
 /** What a limit can count by; each is a string in the `budget` metadata (budgets/metadata.ts). */
 export const DIMENSIONS = ['user', 'team', 'model', 'route', 'key_id'] as const
@@ -28,7 +27,7 @@ const ClaimPath = Type.String({ minLength: 1, maxLength: 256 })
 const Limit = Type.Object(
   {
     /** One counter per distinct combination of these values; a caller without one is not counted. */
-    per: Type.Array(Type.Union(DIMENSIONS.map((d) => Type.Literal(d))), {
+    per: Type.Array(oneOf(DIMENSIONS), {
       minItems: 1,
       uniqueItems: true,
     }),

@@ -1,15 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { NonEmpty, strict } from './schema-parts.js'
 
 /*
  * The provider-key part of the v1 contract: `secrets` (one key, or a pool of keys) and the
  * `secret` of an upstream header (a secret's name, or a choice of secret by claim). Kept apart
- * from schema.ts, which imports it; the same rules hold (keys added, never renamed; every
+ * from schema.ts, which imports it (shared pieces in schema-parts.ts); the same rules hold (keys added, never renamed; every
  * object rejects unknown keys). Defaults inside `secrets` are applied in code, not here:
  * TypeBox's Value.Default does not descend into Record values.
  */
-
-const strict = { additionalProperties: false } as const
-const NonEmpty = Type.String({ minLength: 1 })
 
 /** Secret names and key ids: they reach logs, metric labels and dynamic_metadata. */
 export const KEY_ID_PATTERN = '^[A-Za-z0-9_.-]+$'

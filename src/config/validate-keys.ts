@@ -1,4 +1,4 @@
-import { isHeaderValue } from '../upstream/header-value.js'
+import { isHeaderValue } from '../lib/header-value.js'
 import { exactlyOne, joinPath, type ConfigError } from './config-error.js'
 import type { Config, RouteConfig } from './schema.js'
 import type {

@@ -1,7 +1,7 @@
 import { exactlyOne, joinPath, type ConfigError } from './config-error.js'
 import { ConfigSchema, type Config, type ProviderConfig, type RouteConfig } from './schema.js'
 import { schemaErrors, withDefaults } from './schema-errors.js'
-import { isHeaderValue } from '../upstream/header-value.js'
+import { isHeaderValue } from '../lib/header-value.js'
 import { checkRouteKeys, checkSecrets } from './validate-keys.js'
 import { checkBudgets } from './validate-budgets.js'
 

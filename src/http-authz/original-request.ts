@@ -71,38 +71,17 @@ export function originalRequest(
   body: Buffer | undefined,
   bodyBytes: number,
 ): AuthRequest {
-  const headers = new Map<string, string[]>()
-  let headerBytes = 0
-  const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    headerBytes += raw[i]!.length + raw[i + 1]!.length
-    addHeader(headers, raw[i]!, raw[i + 1]!)
-  }
+  const { headers, headerBytes } = collectHeaders(req.rawHeaders)
   const one = (name: string): string | undefined => headers.get(name)?.[0]
-  let method = req.method ?? 'GET'
-  let path: string
-  let host = one('host') ?? ''
-  let scheme = one('x-forwarded-proto') ?? 'http'
-  if (style.kind === 'envoy') {
-    path = style.path
-  } else {
-    method = one('x-forwarded-method') ?? one('x-original-method') ?? method
-    host = one('x-forwarded-host') ?? host
-    const uri = one('x-forwarded-uri') ?? one('x-original-uri')
-    // ingress-nginx (auth-url) names the whole URL instead: X-Original-URL.
-    const url = uri === undefined ? absoluteUrl(one('x-original-url')) : undefined
-    if (url !== undefined) {
-      path = rawPath(one('x-original-url')!)
-      host = url.host
-      scheme = url.protocol.slice(0, -1)
-    } else if (uri !== undefined && uri !== '') path = originalPath(uri)
-    else throw new MissingOriginalUri()
+  const direct = {
+    method: req.method ?? 'GET',
+    host: one('host') ?? '',
+    scheme: one('x-forwarded-proto') ?? 'http',
   }
+  const target =
+    style.kind === 'envoy' ? { ...direct, path: style.path } : forwardedTarget(one, direct)
   return authRequest({
-    method,
-    scheme,
-    host,
-    path,
+    ...target,
     headers,
     contextExtensions: new Map(),
     headerBytes,
@@ -111,4 +90,42 @@ export function originalRequest(
     // Envoy's http_service removes the headers we list (x-envoy-auth-headers-to-remove).
     removes: style.kind === 'envoy' ? 'headers' : 'authorization',
   })
+}
+
+function collectHeaders(raw: readonly string[]): {
+  headers: Map<string, string[]>
+  headerBytes: number
+} {
+  const headers = new Map<string, string[]>()
+  let headerBytes = 0
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    headerBytes += raw[i]!.length + raw[i + 1]!.length
+    addHeader(headers, raw[i]!, raw[i + 1]!)
+  }
+  return { headers, headerBytes }
+}
+
+interface Target {
+  method: string
+  host: string
+  scheme: string
+  path: string
+}
+
+/** The request a forward-auth proxy describes in its X-Forwarded-* (or X-Original-*) headers. */
+function forwardedTarget(
+  one: (name: string) => string | undefined,
+  direct: Omit<Target, 'path'>,
+): Target {
+  const method = one('x-forwarded-method') ?? one('x-original-method') ?? direct.method
+  const host = one('x-forwarded-host') ?? direct.host
+  const uri = one('x-forwarded-uri') ?? one('x-original-uri')
+  if (uri !== undefined && uri !== '')
+    return { method, host, scheme: direct.scheme, path: originalPath(uri) }
+  if (uri !== undefined) throw new MissingOriginalUri()
+  // ingress-nginx (auth-url) names the whole URL instead: X-Original-URL.
+  const whole = one('x-original-url')
+  const url = absoluteUrl(whole)
+  if (url === undefined) throw new MissingOriginalUri()
+  return { method, host: url.host, scheme: url.protocol.slice(0, -1), path: rawPath(whole!) }
 }

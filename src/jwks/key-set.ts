@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { base64url } from 'jose'
-import { algorithmSpec, CURVES, type KeyType } from './algorithms.js'
+import { algorithmSpec, CURVES, type KeyType } from '../lib/jws-algorithms.js'
 
 /** One verification key, imported once when its set is built. */
 export interface KeyEntry {

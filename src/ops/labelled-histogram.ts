@@ -10,9 +10,8 @@ interface Series {
 /**
  * A Prometheus histogram with one label, counted in plain arrays and exposed through the
  * registry like prom-client's own. prom-client's Histogram hashes and validates its label set
- * on every observe: with the checks counter that was ~4 of the ~12.5 us our Check handler
- * cost (scripts/bench/handler.ts, measured with metrics stubbed out); its observe costs ~360 ns
- * to this one's ~36 (issue #19). The exposition (`_bucket{le,label}`, `_sum`, `_count`) and
+ * on every observe, a cost every Check would pay (BENCHMARKS.md, "Figures behind the code").
+ * The exposition (`_bucket{le,label}`, `_sum`, `_count`) and
  * the cluster aggregation (`sum`) are prom-client's.
  *
  * prom-client's public `Metric` type is the union of its own four classes, and none of them

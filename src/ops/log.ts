@@ -18,9 +18,9 @@ const REDACT = [
 
 /**
  * A JSON-lines logger on stderr (stdout stays free for CLI output). Written synchronously:
- * sonic-boom's asynchronous mode buffered each line in strings it joined, 9.5 of the 22.7 KB
- * of garbage an every-decision-logged Check made (minor GCs counted, same time per Check), and
- * a line it still held was lost when the process died. A container runtime reads stderr
+ * sonic-boom's asynchronous mode buffers each line in strings it joins, most of the garbage
+ * an every-decision-logged Check makes (BENCHMARKS.md, "Figures behind the code"), and a line
+ * it still holds is lost when the process dies. A container runtime reads stderr
  * promptly; sample decisions (`log.decisions`) where even that is too much.
  */
 export function createLogger(
@@ -39,8 +39,8 @@ export function createLogger(
 
 /**
  * `log` without redaction, for the decision line only: recordCheck writes one fixed set of
- * fields (ids, names, a latency), none of them a redact path, so there redaction is pure cost
- * (14 -> 8.5 us a line, measured). Made once, with the Check server's other dependencies.
+ * fields (ids, names, a latency), none of them a redact path, so there redaction is pure cost.
+ * Made once, with the Check server's other dependencies.
  * Its own level stays info: the caller asks the parent whether info is enabled (the parent's
  * level follows the config), so the child never drops a line the parent would write.
  */

@@ -12,8 +12,8 @@ const UPPER_CASE = /[A-Z]/
 
 /**
  * Envoy's `headers` map read where protobufjs decoded it. A Check reads three or four of its
- * fifteen-odd headers; copying every one into a Map of arrays was a third of the garbage a
- * cached-token Check made (3 of 11 KB, counted by minor GCs). Envoy lower-cases the names
+ * fifteen-odd headers; copying every one into a Map of arrays would be much of the garbage a
+ * cached-token Check makes. Envoy lower-cases the names
  * and comma-joins a repeated header, so each name holds one value.
  */
 class EnvoyHeaders implements RequestHeaders {

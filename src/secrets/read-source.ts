@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { KEY_ID_PATTERN, MAX_POOL_KEYS } from '../config/secret-schema.js'
-import { isHeaderValue } from '../upstream/header-value.js'
+import { isHeaderValue } from '../lib/header-value.js'
 
 export interface SecretLoadDeps {
   readonly env: Readonly<Record<string, string | undefined>>

@@ -1,5 +1,5 @@
 import type { DiagLogger } from '@opentelemetry/api'
-import type { Logger } from '../ops/log.js'
+import type { Logger } from 'pino'
 
 /** A diagnostic can quote a collector's response body: lines stay short. */
 const MAX_CHARS = 300

@@ -24,7 +24,7 @@ const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json']
 
 /**
  * Whether Checks are traced, and how: the `tracing:` block and the standard OTEL_* variables.
- * Precedence (README "Tracing"): OTEL_SDK_DISABLED=true turns tracing off whatever the block
+ * Precedence (docs/observability.md, "Precedence"): OTEL_SDK_DISABLED=true turns tracing off whatever the block
  * says; then `tracing.enabled` decides when present; absent, the OTEL_* variables decide as the
  * SDK defines them (an OTLP endpoint alone turns export on, OTEL_TRACES_EXPORTER=none off).
  * Every other key of the block wins over its OTEL_* variable; unset keys fall back to them.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TracingConfig } from '../config/schema.js'
 import { packageRoot } from '../lib/package-root.js'
-import type { Logger } from '../ops/log.js'
+import type { Logger } from 'pino'
 import { chooseTracing } from './settings.js'
 import type { RunningTracing } from './start.js'
 

@@ -15,7 +15,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node'
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
-import type { Logger } from '../ops/log.js'
+import type { Logger } from 'pino'
 import type { CheckTracer } from './check-tracer.js'
 import { diagToLog } from './diag-log.js'
 import { otelCheckTracer } from './otel-tracer.js'

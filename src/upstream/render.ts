@@ -4,7 +4,7 @@ import { readClaim } from '../rbac/claim-path.js'
 import type { RequestValues, RequestValueSource } from '../request/request-value.js'
 import { chooseKey } from '../secrets/choose-key.js'
 import type { SecretStore } from '../secrets/store.js'
-import { isHeaderValue } from './header-value.js'
+import { isHeaderValue } from '../lib/header-value.js'
 import type { PlannedHeader, UpstreamPlan } from './plan.js'
 
 /** Longer claim-derived values are dropped: upstreams and Envoy limit header sizes. */

@@ -1,4 +1,4 @@
-import { algorithmSpec } from '../jwks/algorithms.js'
+import { algorithmSpec } from '../lib/jws-algorithms.js'
 import type { KeyEntry, KeySet } from '../jwks/key-set.js'
 
 /**

@@ -1,6 +1,6 @@
 import type { JWTVerifyOptions } from 'jose'
 import type { ProviderConfig } from '../config/schema.js'
-import { algorithmSpec, algorithmsForKeyType, ALGORITHMS } from '../jwks/algorithms.js'
+import { algorithmSpec, algorithmsForKeyType, ALGORITHMS } from '../lib/jws-algorithms.js'
 import { KeyMaterialError, type KeyEntry } from '../jwks/key-set.js'
 import type { KeySource } from '../jwks/key-source.js'
 import { algorithmFits } from './candidates.js'

@@ -48,7 +48,7 @@ async function observe(front: EnvoyFront, path: string, headers = alice): Promis
   return { res, ms: Date.now() - started, log: await logged }
 }
 
-/** What the client saw, for the report (the README table is written from these lines). */
+/** What the client saw, for the report (docs/envoy.md's table is written from these lines). */
 function describeSeen(front: EnvoyFront, { res, ms, log }: Seen): string {
   const challenge = res.headers['www-authenticate']
   return `${front.envoyFile}: HTTP ${res.status} in ${ms} ms, body ${JSON.stringify(res.body)}${challenge === undefined ? '' : `, www-authenticate: ${String(challenge)}`}, flags ${String(log.flags)}`

@@ -91,7 +91,7 @@ describe('examples/team-keys.yaml behind envoy/envoy.yaml: a key per team', { sk
     const logged = gw.envoy.nextAccessLog((e) => e.path === '/mistralai/v1/models')
     const res = await gw.request('/mistralai/v1/models', 'GET', alice)
     assert.equal(res.status, 200, res.body)
-    // envoy/envoy.yaml logs %DYNAMIC_METADATA(envoy.filters.http.ext_authz)%: the README warns.
+    // envoy/envoy.yaml logs %DYNAMIC_METADATA(envoy.filters.http.ext_authz)%: docs/envoy.md warns.
     const authz = (await logged).authz as Record<string, unknown>
     assert.equal(authz['x-aigw-api-key'], TEAM_KEYS.OPENAI_KEY_DEV)
     assert.equal(authz.key_id, 'openai-dev')

@@ -48,7 +48,7 @@ function cookieScenarios(envoyFile: string, grpc: boolean): void {
       const got = await gw.echo.waitFor((r) => r.path === path)
       assert.equal(got.headers.authorization, `Bearer ${DEMO_ENV.OPENAI_API_KEY}`)
       assert.ok(!JSON.stringify(got).includes(SIGNATURE), 'no part of her JWT')
-      // gRPC sets cookie to the rest; http_service drops Cookie (see README).
+      // gRPC sets cookie to the rest; http_service drops Cookie (see docs/envoy.md).
       assert.equal(got.headers.cookie, grpc ? 'theme=dark; lang=en' : undefined)
     })
 

@@ -1,6 +1,6 @@
 import { base64url } from 'jose'
 
-/** The real test data of the seed write-ups (../shared/seeds), copied exactly. */
+/** The real test data of the seed write-ups (README "Try the seed scenarios"), copied exactly. */
 
 /** Seeds 001 and 004: the self-minted RS256 provider's public key. */
 export const SEED_PEM_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----

@@ -34,7 +34,7 @@ function deviations(keys: readonly PooledKey[], n: Record<string, number>, total
 }
 
 const CALLERS = Array.from({ length: 1000 }, (_, i) => `caller-${String(i).padStart(4, '0')}`)
-/** The bound of the issue, read as percentage points of share (README "Keys per team and key pools"). */
+/** The bound of the issue, read as percentage points of share (docs/provider-keys.md, "A pool of keys"). */
 const POINTS = 5
 
 test('1,000 fixed callers over fixed weights: the exact spread, each within 5 points of its weight', (t) => {

@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js'
  * Property tests through the real gRPC server (the seed config): whatever arrives, the
  * server answers a well-formed CheckResponse, never fails the RPC, keeps serving, and never
  * allows a request that carries no valid token. Run counts are bounded to keep CI fast; each
- * run prints its seed (FC_SEED replays it, see README "Development").
+ * run prints its seed (FC_SEED replays it, see CONTRIBUTING.md "Tests").
  */
 let server: TestServer
 before(async () => {
