@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { callerToken, startBudgetGateway, type BudgetGateway } from '../helpers/budget-gateway.js'
+import {
+  callerToken,
+  failOpen,
+  startBudgetGateway,
+  type BudgetGateway,
+} from '../helpers/budget-gateway.js'
+import type { RunningEnvoy } from '../helpers/envoy.js'
 import { budgetsSkip } from '../helpers/ratelimit.js'
 
 const skip = budgetsSkip()
@@ -19,27 +25,24 @@ describe(
   { skip },
   () => {
     let gw: BudgetGateway
+    let open: RunningEnvoy
     let token: string
     before(async () => {
-      gw = await startBudgetGateway({ budgets: BUDGETS, failOpenToo: true })
+      gw = await startBudgetGateway({ budgets: BUDGETS, variants: { failOpen } })
+      open = gw.variants.get('failOpen')!
       token = await callerToken('ann', ['m'])
     })
     after(() => gw?.stop())
 
     /** One request through each Envoy: [failure_mode_deny: true, failure_mode_deny: false]. */
     async function both(): Promise<number[]> {
-      return [
-        (await gw.chat(token, 'm')).status,
-        (await gw.chat(token, 'm', { via: gw.failOpen })).status,
-      ]
+      return [(await gw.chat(token, 'm')).status, (await gw.chat(token, 'm', { via: open })).status]
     }
 
     /** Counters of the rate limit filter, on the openai route's cluster, of both Envoys. */
     async function filterStat(name: string): Promise<number[]> {
       return Promise.all(
-        [gw.envoy, gw.failOpen!].map(
-          async (e) => (await e.stat(`cluster.openai.ratelimit.${name}`)) ?? 0,
-        ),
+        [gw.envoy, open].map(async (e) => (await e.stat(`cluster.openai.ratelimit.${name}`)) ?? 0),
       )
     }
 
@@ -58,7 +61,7 @@ describe(
       assert.deepEqual(await filterStat('failure_mode_allowed'), [0, 1])
       // The open Envoy's request arrived; the marker (through it too) must be the only other one.
       assert.equal(gw.provider.seen.length, seen + 1)
-      await gw.assertNothingReachedSince(seen + 1, gw.failOpen)
+      await gw.assertNothingReachedSince(seen + 1, open)
     })
 
     test('rate limit service down: the same, refused (503) or served as the config says', async () => {
@@ -68,7 +71,7 @@ describe(
       assert.deepEqual(await both(), [503, 200])
       assert.equal((await logged).flags, 'RLSE', "Envoy's flag: rate limit service error")
       assert.equal(gw.provider.seen.length, seen + 1)
-      await gw.assertNothingReachedSince(seen + 1, gw.failOpen)
+      await gw.assertNothingReachedSince(seen + 1, open)
     })
   },
 )

@@ -77,15 +77,18 @@ export interface BudgetGatewayOptions {
   readonly budgets: string
   /** Replicas of `serve` behind the one Envoy (default 1). */
   readonly replicas?: number
-  /** Also start an Envoy with failure_mode_deny: false beside the shipped one. */
-  readonly failOpenToo?: boolean
+  /**
+   * More Envoys beside the shipped one, on the same stack: each a change to a copy of the
+   * pointed bootstrap (`failOpen` below), by name.
+   */
+  readonly variants?: Readonly<Record<string, (bootstrap: EnvoyBootstrap) => void>>
 }
 
 /** Redis, envoyproxy/ratelimit, `serve` replicas, an OpenAI-compatible upstream and Envoy. */
 export interface BudgetGateway {
   readonly envoy: RunningEnvoy
-  /** Present with `failOpenToo`: the same stack but failure_mode_deny: false. */
-  readonly failOpen: RunningEnvoy | undefined
+  /** The Envoys of `variants`, by name. */
+  readonly variants: ReadonlyMap<string, RunningEnvoy>
   readonly provider: OpenAiCompatibleProvider
   readonly services: readonly ServeProcess[]
   readonly ratelimit: RunningRateLimit
@@ -133,12 +136,15 @@ export async function startBudgetGateway(options: BudgetGatewayOptions): Promise
     for (const s of services) stack.add({ stop: () => s.stop().then(() => undefined) })
     const bootstrap = budgetBootstrap(budgets, services, ratelimit, provider)
     const envoy = stack.add(await startEnvoy(stringify(bootstrap), 'envoy-budgets'))
-    const failOpen = options.failOpenToo
-      ? stack.add(await startEnvoy(stringify(failingOpen(bootstrap)), 'envoy-budgets-open'))
-      : undefined
+    const variants = new Map<string, RunningEnvoy>()
+    for (const [name, change] of Object.entries(options.variants ?? {})) {
+      const copy = structuredClone(bootstrap)
+      change(copy)
+      variants.set(name, stack.add(await startEnvoy(stringify(copy), `envoy-budgets-${name}`)))
+    }
     return {
       envoy,
-      failOpen,
+      variants,
       provider,
       services,
       ratelimit,
@@ -188,15 +194,16 @@ function budgetBootstrap(
   return bootstrap
 }
 
-/** The same bootstrap with the rate limit filter's failure_mode_deny turned off. */
-function failingOpen(bootstrap: EnvoyBootstrap): EnvoyBootstrap {
-  const open = structuredClone(bootstrap)
-  const hcm = open.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
-  const filter = hcm.http_filters.find(
-    (f: { name: string }) => f.name === 'envoy.filters.http.ratelimit',
-  )
+/** The HTTP filters of a budgets bootstrap, in order. */
+export function httpFilters(bootstrap: EnvoyBootstrap): { name: string; typed_config: any }[] {
+  return bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+    .http_filters
+}
+
+/** A variant: the rate limit filter's failure_mode_deny turned off. */
+export function failOpen(bootstrap: EnvoyBootstrap): void {
+  const filter = httpFilters(bootstrap).find((f) => f.name === 'envoy.filters.http.ratelimit')!
   filter.typed_config.failure_mode_deny = false
-  return open
 }
 
 const json = { 'content-type': 'application/json' }
