@@ -89,11 +89,12 @@ async function runKeys(args: readonly string[]): Promise<number> {
 }
 
 function usage(): string {
-  const rows = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(10)}${c.spec.summary}`)
+  const width = Math.max(...[...COMMANDS.keys()].map((name) => name.length)) + 2
+  const rows = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(width)}${c.spec.summary}`)
   return `usage: jwt-ext-authz <command> [options]
 
 ${rows.join('\n')}
-  version   Print the version (also --version).
+  ${'version'.padEnd(width)}Print the version (also --version).
 
 Run 'jwt-ext-authz <command> --help' for a command's options.
 `
