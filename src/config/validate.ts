@@ -3,6 +3,7 @@ import { ConfigSchema, type Config, type ProviderConfig, type RouteConfig } from
 import { schemaErrors, withDefaults } from './schema-errors.js'
 import { isHeaderValue } from '../lib/header-value.js'
 import { checkRouteKeys, checkSecrets } from './validate-keys.js'
+import { checkBudgets } from './validate-budgets.js'
 
 const NOT_A_HEADER_VALUE = 'contains a line break or a control character Envoy refuses in a header'
 
@@ -30,6 +31,7 @@ export function validateConfig(raw: unknown): ValidationResult {
     ...checkProviders(config),
     ...config.routes.flatMap((route, i) => checkRoute(config, route, joinPath('routes', i))),
     ...checkRouteNames(config.routes),
+    ...checkBudgets(config),
   ]
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config }
 }

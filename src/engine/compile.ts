@@ -7,6 +7,7 @@ import {
   type ConfigError,
 } from '../config/config-error.js'
 import { parseDuration } from '../config/duration.js'
+import { compileBudgets, type BudgetPlan } from '../budgets/compile.js'
 import type { Config, ProviderConfig, RouteConfig } from '../config/schema.js'
 import type { KeySource } from '../jwks/key-source.js'
 import { KeySourcePool } from '../jwks/pool.js'
@@ -47,9 +48,10 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
     { ...deps, pool: deps.pool ?? new KeySourcePool() },
     errors,
   )
+  const budgets = config.budgets === undefined ? undefined : compileBudgets(config.budgets)
   const routes = config.routes.map((route, i) =>
     attempt(joinPath('routes', i), errors, () =>
-      compileRoute(route, providers, config.secrets, joinPath('routes', i)),
+      compileRoute(route, providers, config.secrets, joinPath('routes', i), budgets),
     ),
   )
   if (errors.length > 0) throw new ConfigInvalidError(errors)
@@ -116,6 +118,7 @@ function compileRoute(
   providers: ReadonlyMap<string, CompiledProvider>,
   secrets: Config['secrets'],
   path: string,
+  budgets: BudgetPlan | undefined,
 ): CompiledRoute {
   const accepted = (route.providers ?? [...providers.keys()]).flatMap((name) => {
     const p = providers.get(name)
@@ -141,6 +144,7 @@ function compileRoute(
         Object.freeze({ key, path: Object.freeze(key.split('.')) }),
       ),
     ),
+    budgets,
     denyStyle: Object.freeze({ body: route.denyBody, explain: route.explainDenials }),
     readsRequest,
     pathRegex: match.path.kind === 'regex' ? match.path.regex : undefined,

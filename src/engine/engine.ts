@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose'
+import type { BudgetPlan } from '../budgets/compile.js'
 import type { ListenTlsConfig } from '../config/schema.js'
 import type { Allow, DenyStyle } from '../decision/decision.js'
 import type { KeySource } from '../jwks/key-source.js'
@@ -28,6 +29,8 @@ export interface CompiledRoute {
   readonly authorizer: RouteAuthorizer
   readonly upstream: UpstreamPlan
   readonly metadataClaims: readonly MetadataClaim[]
+  /** `budgets:` compiled (the same plan on every route); undefined without budgets. */
+  readonly budgets: BudgetPlan | undefined
   readonly denyStyle: DenyStyle
   /** Rules or headers read values from the request (body, header, path): build RequestValues. */
   readonly readsRequest: boolean

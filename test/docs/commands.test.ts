@@ -4,7 +4,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { CommandSpec } from '../../src/cli/command.js'
-import { CHECK, KEYS, KEYS_GENERATE, SCHEMA, SERVE, TOKEN, VALIDATE } from '../../src/cli/specs.js'
+import {
+  CHECK,
+  KEYS,
+  KEYS_GENERATE,
+  RATELIMIT_CONFIG,
+  SCHEMA,
+  SERVE,
+  TOKEN,
+  VALIDATE,
+} from '../../src/cli/specs.js'
 import { CLI_TIMEOUT_MS, MAIN } from '../helpers/main-command.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { docFiles, readDoc, shellCommands, simpleCommands } from './markdown.js'
@@ -13,7 +22,16 @@ const PACKAGE = JSON.parse(readFileSync('package.json', 'utf8')) as {
   scripts: Record<string, string>
   engines: { node: string }
 }
-const SPECS: readonly CommandSpec[] = [SERVE, VALIDATE, CHECK, KEYS, KEYS_GENERATE, TOKEN, SCHEMA]
+const SPECS: readonly CommandSpec[] = [
+  SERVE,
+  VALIDATE,
+  CHECK,
+  KEYS,
+  KEYS_GENERATE,
+  TOKEN,
+  SCHEMA,
+  RATELIMIT_CONFIG,
+]
 /** Answered by every command, or by the CLI itself. */
 const ALWAYS = new Set(['--help', '-h', '--version', 'version'])
 

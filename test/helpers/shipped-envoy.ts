@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs'
 import { parse, stringify } from 'yaml'
 
 /**
- * `host:port` as a shipped file names it (`jwt-ext-authz:9001`) -> where it is in this test.
- * A key `cluster:<name>` moves that cluster's endpoints alone (several clusters may share one
+ * `host:port` as a shipped file names it (`jwt-ext-authz:9001`) -> where it is in this test:
+ * `host:port`, or `unix:<path>` for a Unix socket (Envoy's `pipe` address). A key
+ * `cluster:<name>` moves that cluster's endpoints alone (several clusters may share one
  * shipped address, as the LLM clusters share `echo:8080`).
  */
 export type EndpointMap = Readonly<Record<string, string>>
@@ -32,10 +33,29 @@ export function pointShippedConfig(
   const pointed = structuredClone(shipped)
   const changes: string[] = []
   rewrite(pointed, '', { endpoints, listen }, changes)
+  const staticNow = resolveNoSockets(pointed, changes)
   const differing = differingLeaves(shipped, pointed, '')
-  const unexpected = differing.filter((path) => !/\.(address|port_value|uri)$/.test(path))
+  const unexpected = differing.filter(
+    (path) => !/\.(address|port_value|uri|pipe\.path)$/.test(path) && !staticNow.includes(path),
+  )
   assert.deepEqual(unexpected, [], `${file}: only addresses and ports may change`)
   return { yaml: stringify(pointed), changes }
+}
+
+/**
+ * DNS resolves no socket path: a cluster moved to a Unix socket becomes STATIC (the one change
+ * beyond addresses). Returns the `type` leaves changed.
+ */
+function resolveNoSockets(bootstrap: unknown, changes: string[]): string[] {
+  const clusters =
+    (bootstrap as { static_resources?: { clusters?: { name: string; type?: string }[] } })
+      .static_resources?.clusters ?? []
+  return clusters.flatMap((cluster, i) => {
+    if (!JSON.stringify(cluster).includes('"pipe":') || cluster.type === undefined) return []
+    changes.push(`static_resources.clusters[${cluster.name}].type: ${cluster.type} -> STATIC`)
+    cluster.type = 'STATIC'
+    return [`.static_resources.clusters.${i}.type`]
+  })
 }
 
 interface Targets {
@@ -61,9 +81,14 @@ function rewrite(node: unknown, path: string, to: Targets, changes: string[]): v
           ? to.listen
           : (to.endpoints[`cluster:${cluster}`] ?? to.endpoints[shipped])
     if (target === undefined) throw new Error(`${path}: no test address for ${shipped}`)
-    const [host, port] = splitHostPort(target)
-    socket.address = host
-    socket.port_value = port
+    if (target.startsWith('unix:')) {
+      delete obj.socket_address
+      obj.pipe = { path: target.slice('unix:'.length) }
+    } else {
+      const [host, port] = splitHostPort(target)
+      socket.address = host
+      socket.port_value = port
+    }
     changes.push(`${path}: ${shipped} -> ${target}`)
   }
   if (typeof obj.uri === 'string') {
@@ -90,7 +115,11 @@ function splitHostPort(address: string): [string, number] {
   return [address.slice(0, colon), Number(address.slice(colon + 1))]
 }
 
+/** Paths of the leaves that differ; a subtree on one side only counts by its leaves. */
 function differingLeaves(a: unknown, b: unknown, path: string): string[] {
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null
+  if (isObject(a) && b === undefined) return differingLeaves(a, {}, path)
+  if (a === undefined && isObject(b)) return differingLeaves({}, b, path)
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null)
     return Object.is(a, b) ? [] : [path]
   const keys = new Set([...Object.keys(a), ...Object.keys(b)])
