@@ -104,21 +104,7 @@ async function listen(setup: ServeSetup, state: ServeState): Promise<Listening> 
   if (httpAuthz) listeners.push({ name: 'httpAuthz', address: httpAuthzAddress })
   warnIfKeysExposed(log, engine, listeners, tls)
   const http = options.http ?? engine.listen.http
-  const ops = cluster.isWorker
-    ? reportToPrimary(
-        metrics,
-        check.port,
-        httpAuthz?.port,
-        readiness.own,
-        () => holder.current().revision,
-      )
-    : await bound.bind('--http', http, () =>
-        startOpsServer(splitHostPort(http).host, splitHostPort(http).port, {
-          registry: metrics.registry,
-          notReadyReason: readiness.all,
-          configRevision: () => holder.current().revision,
-        }),
-      )
+  const ops = await opsListener(setup, bound, readiness, http, [check.port, httpAuthz?.port])
   return {
     check,
     httpAuthz,
@@ -126,6 +112,32 @@ async function listen(setup: ServeSetup, state: ServeState): Promise<Listening> 
     listeners,
     addresses: { grpc, httpAuthz: httpAuthzAddress, http },
   }
+}
+
+/**
+ * The ops server (metrics, /healthz, /readyz) on `http`; a `--workers` worker has none of its
+ * own and reports to the primary's instead (its ports, readiness and config revision).
+ */
+async function opsListener(
+  setup: ServeSetup,
+  bound: ListenerGroup,
+  readiness: ReturnType<typeof readinessOf>,
+  http: string,
+  [checkPort, httpAuthzPort]: [number, number | undefined],
+): Promise<Listening['ops']> {
+  const { holder, metrics } = setup
+  const revision = (): string => holder.current().revision
+  if (cluster.isWorker)
+    return reportToPrimary(metrics, checkPort, httpAuthzPort, readiness.own, revision)
+  // Split inside bind: a bad address is then reported like a busy one, naming --http.
+  return bound.bind('--http', http, () => {
+    const { host, port } = splitHostPort(http)
+    return startOpsServer(host, port, {
+      registry: metrics.registry,
+      notReadyReason: readiness.all,
+      configRevision: revision,
+    })
+  })
 }
 
 /**
