@@ -39,73 +39,100 @@ export async function servePrimary(
 ): Promise<number> {
   const listen = readListen(options)
   if (listen === undefined) return 1
-  const aggregator = new AggregatorRegistry()
-  const readiness = new Map<number, string | null>()
-  const revisions = new Map<number, string>()
-  let draining = false
-  // Workers accept from the shared socket themselves. Under Node's default round-robin the
-  // primary accepts and hands each connection to a worker; one handed to a worker that had
-  // just been killed was never served nor closed (nodejs/node#3551): Envoy reconnected into
-  // it at once and every Check on that connection timed out.
-  cluster.schedulingPolicy = cluster.SCHED_NONE
-  const notReady = (): string | undefined => clusterNotReady(draining, workers, readiness)
-  const fork = (): Worker => cluster.fork()
-  for (let i = 0; i < workers; i++) fork()
-  cluster.on('exit', (worker) => {
-    readiness.delete(worker.id)
-    revisions.delete(worker.id)
-    if (!draining) fork()
-  })
-  const stopAll = async (signal: NodeJS.Signals): Promise<void> => {
-    draining = true
-    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
-  }
-  // A report may change the cluster's readiness: workers hear of it for their gRPC health,
-  // and a new worker hears it once listening.
-  let told: string | undefined | null = null
-  cluster.on('message', (worker, message: WorkerReport) => {
-    if (message?.jwtExtAuthz === 'readiness') {
-      readiness.set(worker.id, message.notReady)
-      revisions.set(worker.id, message.configRevision)
-    }
-    const now = notReady()
-    if (now !== told || message?.jwtExtAuthz === 'listening') tellWorkers((told = now))
-  })
+  const pool = new WorkerPool(workers)
   const first = await firstListening()
   if ('exitCode' in first) {
     // The worker said why (a port in use, ...): stop the others rather than fork forever.
-    await stopAll('SIGTERM')
+    await pool.stopAll('SIGTERM')
     return first.exitCode === 0 ? 1 : first.exitCode
   }
-  const { grpcPort, httpAuthzPort } = first
-  const http = splitHostPort(listen.http)
   let ops: { port: number; close(): Promise<void> }
   try {
-    ops = await new ListenerGroup().bind('--http', listen.http, () =>
-      startOpsServer(http.host, http.port, {
-        registry: {
-          metrics: () => aggregator.clusterMetrics(),
-          contentType: aggregator.contentType,
-        },
-        notReadyReason: notReady,
-        configRevision: () => [...new Set(revisions.values())].sort().join(', '),
-      }),
-    )
+    ops = await clusterOps(listen.http, pool)
   } catch (err) {
-    await stopAll('SIGTERM')
+    await pool.stopAll('SIGTERM')
     throw err
   }
   process.on('SIGHUP', () => forward('SIGHUP'))
+  const { grpcPort, httpAuthzPort } = first
   process.stdout.write(
-    `jwt-ext-authz: Check on ${hostOf(listen.grpc)}:${grpcPort} (gRPC)${httpAuthzPort === null ? '' : `, on ${hostOf(listen.httpAuthz)}:${httpAuthzPort} (HTTP)`}, ops on ${http.host}:${ops.port} (HTTP), ${workers} workers\n`,
+    `jwt-ext-authz: Check on ${hostOf(listen.grpc)}:${grpcPort} (gRPC)${httpAuthzPort === null ? '' : `, on ${hostOf(listen.httpAuthz)}:${httpAuthzPort} (HTTP)`}, ops on ${splitHostPort(listen.http).host}:${ops.port} (HTTP), ${workers} workers\n`,
   )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
-  await stopAll(signal)
+  await pool.stopAll(signal)
   await ops.close()
   return 0
+}
+
+/** The primary's ops server: /metrics summed over the workers, readiness of them all. */
+function clusterOps(
+  address: string,
+  pool: WorkerPool,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const aggregator = new AggregatorRegistry()
+  return new ListenerGroup().bind('--http', address, () => {
+    const { host, port } = splitHostPort(address)
+    return startOpsServer(host, port, {
+      registry: { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
+      notReadyReason: () => pool.notReady(),
+      configRevision: () => pool.revision(),
+    })
+  })
+}
+
+/**
+ * The forked workers and what they last reported: forked at construction, a worker that dies
+ * while serving replaced, and the cluster's readiness told to every worker when it changes.
+ */
+class WorkerPool {
+  readonly #workers: number
+  readonly #readiness = new Map<number, string | null>()
+  readonly #revisions = new Map<number, string>()
+  #draining = false
+  #told: string | undefined | null = null
+
+  constructor(workers: number) {
+    this.#workers = workers
+    // Workers accept from the shared socket themselves. Under Node's default round-robin the
+    // primary accepts and hands each connection to a worker; one handed to a worker that had
+    // just been killed was never served nor closed (nodejs/node#3551): Envoy reconnected into
+    // it at once and every Check on that connection timed out.
+    cluster.schedulingPolicy = cluster.SCHED_NONE
+    for (let i = 0; i < workers; i++) cluster.fork()
+    cluster.on('exit', (worker) => {
+      this.#readiness.delete(worker.id)
+      this.#revisions.delete(worker.id)
+      if (!this.#draining) cluster.fork()
+    })
+    cluster.on('message', (worker, message: WorkerReport) => this.#onReport(worker, message))
+  }
+
+  notReady(): string | undefined {
+    return clusterNotReady(this.#draining, this.#workers, this.#readiness)
+  }
+
+  /** The workers' config revisions: one, or during a reload the few they are between. */
+  revision(): string {
+    return [...new Set(this.#revisions.values())].sort().join(', ')
+  }
+
+  async stopAll(signal: NodeJS.Signals): Promise<void> {
+    this.#draining = true
+    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => stopWorker(w!, signal)))
+  }
+
+  /** A report may change the cluster's readiness; a new worker hears it once listening. */
+  #onReport(worker: Worker, message: WorkerReport): void {
+    if (message?.jwtExtAuthz === 'readiness') {
+      this.#readiness.set(worker.id, message.notReady)
+      this.#revisions.set(worker.id, message.configRevision)
+    }
+    const now = this.notReady()
+    if (now !== this.#told || message?.jwtExtAuthz === 'listening') tellWorkers((this.#told = now))
+  }
 }
 
 function readListen(
