@@ -66,6 +66,18 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
       parseDuration(config.tokenCache.maxAge),
       deps.onTokenCache,
     ),
+    ...serviceSettings(config),
+    files: Object.freeze(referencedFiles(config, deps.baseDir)),
+    directories: Object.freeze(poolDirectories(config, deps.baseDir)),
+    tracer: deps.tracer,
+  })
+}
+
+/** How the service runs (service-schema.ts), with durations parsed and shares defaulted. */
+function serviceSettings(
+  config: Config,
+): Pick<Engine, 'listen' | 'limits' | 'decisionSampling' | 'logLevel' | 'shutdown'> {
+  return {
     listen: Object.freeze({ ...config.listen }),
     limits: Object.freeze({ ...config.limits }),
     decisionSampling: Object.freeze({
@@ -77,10 +89,7 @@ export function compileEngine(config: Config, deps: EngineDeps): Engine {
       delayMs: parseDuration(config.shutdown.delay),
       timeoutMs: parseDuration(config.shutdown.timeout),
     }),
-    files: Object.freeze(referencedFiles(config, deps.baseDir)),
-    directories: Object.freeze(poolDirectories(config, deps.baseDir)),
-    tracer: deps.tracer,
-  })
+  }
 }
 
 /** Every provider that compiles, by name; the others' errors go to `errors`. */
