@@ -6,6 +6,8 @@ import type { LoadResult } from './load.js'
 
 export interface Server {
   readonly port: number
+  /** The HTTP authorization listener's port, when it was asked for (`oursHttp`). */
+  readonly httpPort?: number
   readonly pid: number
   stop(): void
 }
@@ -14,16 +16,21 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
   const proc: ChildProcess = spawn('taskset', ['-c', cpu, ...cmd], {
     stdio: ['ignore', 'pipe', 'ignore'],
   })
-  const port = await new Promise<number>((resolve, reject) => {
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString()
       const m = portPattern.exec(out)
-      if (m) resolve(Number(m[1]))
+      if (m) resolve(m)
     })
     proc.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}`)))
   })
-  return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') }
+  return {
+    port: Number(match[1]),
+    ...(match[2] !== undefined && { httpPort: Number(match[2]) }),
+    pid: proc.pid!,
+    stop: () => proc.kill('SIGTERM'),
+  }
 }
 
 /** The node flags the image runs us with (its exec-form ENTRYPOINT): the bench runs us as shipped. */
@@ -33,10 +40,10 @@ function shippedNodeFlags(): string[] {
   return argv.slice(1, argv.indexOf('dist/src/main.js'))
 }
 
-export const ours = (config: string, workers = 1) =>
+export const ours = (config: string, workers = 1, httpAuthz = false, node = 'node') =>
   start(
     [
-      'node',
+      node,
       ...shippedNodeFlags(),
       'dist/src/main.js',
       'serve',
@@ -47,12 +54,14 @@ export const ours = (config: string, workers = 1) =>
       '--http',
       '127.0.0.1:0',
       '--http-authz',
-      '',
+      httpAuthz ? '127.0.0.1:0' : '',
       '--workers',
       String(workers),
     ],
     workers > 1 ? '0,1' : '0',
-    /Check on 127\.0\.0\.1:(\d+)/,
+    httpAuthz
+      ? /Check on 127\.0\.0\.1:(\d+) \(gRPC\), on 127\.0\.0\.1:(\d+)/
+      : /Check on 127\.0\.0\.1:(\d+)/,
   )
 // Compiled like ours (tsconfig.bench.json): under tsx its loader thread alone added ~14 MiB RSS.
 // With `answerFile`, it answers that CheckResponse (JSON) instead of an empty allow.
@@ -66,6 +75,25 @@ export const baseline = (answerFile?: string) =>
     ],
     '0',
     /baseline listening (\d+)/,
+  )
+
+/**
+ * The transport's floor: a fixed-allow Check server on gRPC C-core (Debian's python3-grpcio),
+ * answering the protobuf bytes in `answerFile`.
+ */
+export const floor = (answerFile: string) =>
+  start(
+    ['/usr/bin/python3', 'scripts/bench/envoy/floor-server.py', '127.0.0.1:0', answerFile],
+    '0',
+    /floor listening (\d+)/,
+  )
+
+/** A fixed-allow Check server on bare node:http2 (h2-fixed-server.ts), `sync` or `turn`. */
+export const h2Fixed = (answerFile: string, mode: 'sync' | 'turn') =>
+  start(
+    ['node', 'dist/scripts/bench/h2-fixed-server.js', '127.0.0.1:0', answerFile, mode],
+    '0',
+    /h2 listening (\d+)/,
   )
 
 /** The process and its children (cluster workers); pgrep exits 1 when there are none. */

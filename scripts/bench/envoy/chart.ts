@@ -18,6 +18,10 @@ const NAMES: Record<SetUpName, string> = {
   'ours-cold': '3c jwt-ext-authz (cache off)',
   opa: '4 OPA-Envoy',
   baseline: '5 fixed-allow grpc-js',
+  floor: '6 fixed-allow C-core',
+  'h2-sync': '7 fixed-allow node:http2',
+  'h2-turn': '7t node:http2, a turn each',
+  'ours-http': '3h jwt-ext-authz (HTTP)',
 }
 
 const PERCENTILES = [

@@ -2,15 +2,16 @@
 // authorization set-up, side by side in one run. This process, Envoy, wrk and the echo
 // upstream share CPU 1 (package.json runs it under `taskset -c 1`); every authorizer runs
 // alone on CPU 0. Results: BENCHMARKS.md, benchmarks-envoy.json, benchmarks-envoy.svg.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEchoUpstream, type EchoUpstream } from '../../../test/helpers/echo-upstream.js'
 import { compareVerifiers } from '../verify.js'
 import { writeChart } from './chart.js'
 import { machine, writeEnvoyReport, type EnvoyResults } from './report.js'
+import { runLatencyRows } from './latency-rows.js'
 import { runRow, type RowResult, type RowSpec } from './rows.js'
-import { startSetUp, type SetUp, type SetUpName } from './setups.js'
+import { FIXED, startSetUp, type SetUp, type SetUpName } from './setups.js'
 import { benchKeys, type BenchKeys } from './tokens.js'
 import { writeTokens, type Load } from './wrk.js'
 
@@ -19,15 +20,24 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const COLD = Number(process.env.BENCH_COLD_TOKENS ?? 10_000)
 const CONNECTIONS = 64
 const OPENAI_KEY = 'bench-openai-key'
+/** Every set-up, `ours` first: the fixed-allow servers answer what it answered. */
 const ALL: readonly SetUpName[] = [
+  'ours',
   'envoy',
   'jwt_authn',
-  'ours',
   'ours-sampled',
   'ours-cold',
+  'ours-http',
   'opa',
   'baseline',
+  'floor',
 ]
+/** BENCH_SETUPS=a,b,... runs those only (while iterating); ours always starts. */
+const CHOSEN: readonly SetUpName[] = process.env.BENCH_SETUPS
+  ? ['ours', ...(process.env.BENCH_SETUPS.split(',') as SetUpName[]).filter((n) => n !== 'ours')]
+  : ALL
+/** BENCH_ROWS=flat,latency (both by default). */
+const ROWS = new Set((process.env.BENCH_ROWS ?? 'flat,latency').split(','))
 
 const log = (line: string) =>
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
@@ -94,9 +104,9 @@ async function measureAll(
 }
 
 async function startAll(keys: BenchKeys, echo: EchoUpstream, into: Map<SetUpName, SetUp>) {
-  for (const name of ALL) {
+  for (const name of CHOSEN) {
     // The baseline answers what ours answered (ALL starts ours first).
-    const baselineAnswer = name === 'baseline' ? into.get('ours')?.hotAnswer : undefined
+    const baselineAnswer = FIXED.has(name) ? into.get('ours')?.hotAnswer : undefined
     const ctx = { keys, openaiKey: OPENAI_KEY, echoPort: echo.port }
     into.set(name, await startSetUp(name, baselineAnswer ? { ...ctx, baselineAnswer } : ctx))
     log(`started ${name}`)
@@ -124,6 +134,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)))
   try {
     await startAll(keys, echo, setUps)
+    if (!ROWS.has('flat')) {
+      const load = { tokensFile: files.hot, token: keys.hot[0]!.token, seconds: SECONDS }
+      const latency = await runLatencyRows(setUps, load, REPEATS, log)
+      writeFileSync('benchmarks-latency.json', JSON.stringify(latency, null, 1))
+      for (const r of latency) for (const s of r.setUps) log(`${r.spec.id} ${JSON.stringify(s)}`)
+      return 0
+    }
     const results = await measureAll(setUps, echo, files)
     await stopAll()
     log('jose RS256 verifications alone (the cold ceiling)')

@@ -33,6 +33,8 @@ export interface Load {
   readonly connections: number
   /** Requests per second, evenly spaced; absent: flat out. */
   readonly rate?: number
+  /** Closed loop with think time: each connection waits this long between its requests. */
+  readonly thinkMs?: number
   readonly sampleEvery: number
 }
 
@@ -53,6 +55,7 @@ export async function wrk(base: string, load: Load): Promise<WrkResult> {
         ...process.env,
         BENCH_TOKENS: load.tokensFile,
         BENCH_RATE: String(load.rate ?? 0),
+        BENCH_THINK_MS: String(load.thinkMs ?? 0),
         BENCH_SAMPLE_EVERY: String(load.sampleEvery),
       },
     },
