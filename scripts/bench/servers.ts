@@ -2,6 +2,7 @@
 // from /proc while a load runs: CPU seconds and sampled RSS.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { LoadResult } from './load.js'
 
 export interface Server {
@@ -40,12 +41,25 @@ function shippedNodeFlags(): string[] {
   return argv.slice(1, argv.indexOf('dist/src/main.js'))
 }
 
-export const ours = (config: string, workers = 1, httpAuthz = false, node = 'node') =>
+/**
+ * The node binary the authorizers run on: BENCH_NODE (e.g. another major's, for the latency
+ * evidence) or the one on PATH.
+ */
+export const NODE = process.env.BENCH_NODE ?? 'node'
+
+export interface OursOptions {
+  /** Serve the HTTP authorization listener too (its port is `httpPort`). */
+  readonly httpAuthz?: boolean
+  /** Another built checkout to run instead of this one (the "before" of a change). */
+  readonly root?: string
+}
+
+export const ours = (config: string, workers = 1, options: OursOptions = {}) =>
   start(
     [
-      node,
+      NODE,
       ...shippedNodeFlags(),
-      'dist/src/main.js',
+      join(options.root ?? '.', 'dist/src/main.js'),
       'serve',
       '--config',
       config,
@@ -54,24 +68,25 @@ export const ours = (config: string, workers = 1, httpAuthz = false, node = 'nod
       '--http',
       '127.0.0.1:0',
       '--http-authz',
-      httpAuthz ? '127.0.0.1:0' : '',
+      options.httpAuthz ? '127.0.0.1:0' : '',
       '--workers',
       String(workers),
     ],
     workers > 1 ? '0,1' : '0',
-    httpAuthz
+    options.httpAuthz
       ? /Check on 127\.0\.0\.1:(\d+) \(gRPC\), on 127\.0\.0\.1:(\d+)/
       : /Check on 127\.0\.0\.1:(\d+)/,
   )
 // Compiled like ours (tsconfig.bench.json): under tsx its loader thread alone added ~14 MiB RSS.
 // With `answerFile`, it answers that CheckResponse (JSON) instead of an empty allow.
-export const baseline = (answerFile?: string) =>
+// `turn`: the handler answers one Check per event-loop turn (the fix tried inside grpc-js).
+export const baseline = (answerFile?: string, mode: 'sync' | 'turn' = 'sync') =>
   start(
     [
-      'node',
+      NODE,
       'dist/scripts/bench/baseline-server.js',
       '127.0.0.1:0',
-      ...(answerFile === undefined ? [] : [answerFile]),
+      ...(answerFile === undefined ? [] : [answerFile, mode]),
     ],
     '0',
     /baseline listening (\d+)/,
@@ -91,7 +106,7 @@ export const floor = (answerFile: string) =>
 /** A fixed-allow Check server on bare node:http2 (h2-fixed-server.ts), `sync` or `turn`. */
 export const h2Fixed = (answerFile: string, mode: 'sync' | 'turn') =>
   start(
-    ['node', 'dist/scripts/bench/h2-fixed-server.js', '127.0.0.1:0', answerFile, mode],
+    [NODE, 'dist/scripts/bench/h2-fixed-server.js', '127.0.0.1:0', answerFile, mode],
     '0',
     /h2 listening (\d+)/,
   )

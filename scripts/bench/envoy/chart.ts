@@ -21,6 +21,8 @@ const NAMES: Record<SetUpName, string> = {
   floor: '6 fixed-allow C-core',
   'h2-sync': '7 fixed-allow node:http2',
   'h2-turn': '7t node:http2, a turn each',
+  'baseline-turn': '5t fixed-allow grpc-js, a turn each',
+  'ours-before': '3b jwt-ext-authz before',
   'ours-http': '3h jwt-ext-authz (HTTP)',
 }
 

@@ -72,7 +72,9 @@ function summarize(name: SetUpName, runs: readonly LatencyRun[], floor?: SetUpNa
       envoy: med((r) => r.cpu.envoy / r.seconds),
     },
     ...(floor !== undefined &&
-      name !== floor && { vsFloor: { p50: spread(ratios('p50Us')), p99: spread(ratios('p99Us')) } }),
+      name !== floor && {
+        vsFloor: { p50: spread(ratios('p50Us')), p99: spread(ratios('p99Us')) },
+      }),
     problems: [...new Set(mine.flatMap((r) => r.problems))],
   }
   return summary

@@ -28,6 +28,8 @@ export type SetUpName =
   | 'floor'
   | 'h2-sync'
   | 'h2-turn'
+  | 'baseline-turn'
+  | 'ours-before'
 
 /** What the sampled upstream must see: the key, the caller's sub and no JWT ('fixed': any sub), or the request as sent. */
 export type View = 'rewritten' | 'fixed' | 'untouched'
@@ -55,11 +57,22 @@ export const LABELS: Record<SetUpName, string> = {
   floor: '6. ext_authz → fixed-allow gRPC C-core server (python3-grpcio): the floor',
   'h2-sync': '7. ext_authz → fixed-allow bare node:http2, answered in the read',
   'h2-turn': '7t. ext_authz → fixed-allow bare node:http2, one answer per event-loop turn',
+  'baseline-turn': '5t. ext_authz → fixed-allow grpc-js, one answer per event-loop turn',
+  'ours-before': '3b. ext_authz → jwt-ext-authz before this change (grpc-js Check)',
   'ours-http': '3h. ext_authz http_service → jwt-ext-authz HTTP listener, as shipped',
 }
 
+/** BENCH_BEFORE: a built checkout of the code before a change, run as set-up 3b. */
+export const BEFORE = process.env.BENCH_BEFORE
+
 /** The fixed-allow servers: each answers what ours answered the hot token. */
-export const FIXED: ReadonlySet<SetUpName> = new Set(['baseline', 'floor', 'h2-sync', 'h2-turn'])
+export const FIXED: ReadonlySet<SetUpName> = new Set([
+  'baseline',
+  'floor',
+  'h2-sync',
+  'h2-turn',
+  'baseline-turn',
+])
 
 export interface SetUpContext {
   readonly keys: BenchKeys
@@ -87,8 +100,12 @@ async function authorizer(name: SetUpName, ctx: SetUpContext): Promise<Server | 
       return ours(oursConfig(ctx, { log: { decisions: { allow: 0.01 } } }))
     case 'ours-cold':
       return ours(oursConfig(ctx, { tokenCache: { maxEntries: 0 } }))
+    case 'ours-before':
+      return ours(oursConfig(ctx, {}), 1, { root: BEFORE })
+    case 'baseline-turn':
+      return baseline(answerFile(ctx.baselineAnswer), 'turn')
     case 'ours-http':
-      return ours(oursConfig(ctx, {}), 1, true)
+      return ours(oursConfig(ctx, {}), 1, { httpAuthz: true })
     case 'floor':
       return floor(answerBytesFile(ctx.baselineAnswer))
     case 'h2-sync':

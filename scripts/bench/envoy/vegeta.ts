@@ -96,6 +96,9 @@ function runAttack(targets: string, rate: number, seconds: number, out: string):
         `-targets=${targets}`,
         '-keepalive=true',
         '-timeout=2s',
+        // Connections are reused (keep-alive); the cap keeps a stalled Envoy from turning each
+        // late request into a new connection, whose cost on the shared core stalls it further.
+        '-max-connections=64',
         `-output=${out}`,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
