@@ -2,7 +2,7 @@
 // authorization set-up, side by side in one run. This process, Envoy, wrk and the echo
 // upstream share CPU 1 (package.json runs it under `taskset -c 1`); every authorizer runs
 // alone on CPU 0. Results: BENCHMARKS.md, benchmarks-envoy.json, benchmarks-envoy.svg.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEchoUpstream, type EchoUpstream } from '../../../test/helpers/echo-upstream.js'
@@ -11,7 +11,7 @@ import { writeChart } from './chart.js'
 import { machine, writeEnvoyReport, type EnvoyResults } from './report.js'
 import { runLatencyRows } from './latency-rows.js'
 import { runRow, type RowResult, type RowSpec } from './rows.js'
-import { FIXED, startSetUp, type SetUp, type SetUpName } from './setups.js'
+import { BEFORE, FIXED, startSetUp, type SetUp, type SetUpName } from './setups.js'
 import { benchKeys, type BenchKeys } from './tokens.js'
 import { writeTokens, type Load } from './wrk.js'
 
@@ -31,7 +31,26 @@ const ALL: readonly SetUpName[] = [
   'opa',
   'baseline',
   'floor',
+  'h2-sync',
+  'h2-turn',
+  'baseline-turn',
+  ...(BEFORE === undefined ? [] : (['ours-before'] as const)),
 ]
+/** The set-ups of the latency rows, the floor first (each repeat's ratios are to its run). */
+const LATENCY_SETUPS: readonly SetUpName[] = [
+  'floor',
+  'ours',
+  'ours-http',
+  'ours-before',
+  'baseline',
+  'baseline-turn',
+  'h2-sync',
+  'h2-turn',
+  'jwt_authn',
+  'envoy',
+]
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? SECONDS)
+const LATENCY_REPEATS = Number(process.env.BENCH_LATENCY_REPEATS ?? 5)
 /** BENCH_SETUPS=a,b,... runs those only (while iterating); ours always starts. */
 const CHOSEN: readonly SetUpName[] = process.env.BENCH_SETUPS
   ? ['ours', ...(process.env.BENCH_SETUPS.split(',') as SetUpName[]).filter((n) => n !== 'ours')]
@@ -52,6 +71,12 @@ const HOT_PAIRS: RowSpec['pairs'] = [
   ['ours', 'envoy'],
   ['ours-before', 'baseline'],
   ['ours-http', 'baseline'],
+]
+const LIGHT_PAIRS: RowSpec['pairs'] = [
+  ['ours', 'jwt_authn'],
+  ['ours', 'envoy'],
+  ['ours', 'baseline'],
+  ['jwt_authn', 'envoy'],
 ]
 const COLD_PAIRS: RowSpec['pairs'] = [
   ['ours-cold', 'opa'],
@@ -83,7 +108,16 @@ function rows(files: { hot: string; cold: string }) {
     compare: 'p99',
     pairs: HOT_PAIRS,
   })
-  return { flat: [hotRow, coldRow], paced }
+  // us / jwt_authn without wrk's Lua in the way: set-ups 1 and 2 are Envoy alone on CPU 1,
+  // where load.lua's per-response Lua took CPU from Envoy and capped their rate.
+  const lightRow: RowSpec = {
+    id: 'light',
+    title: 'hot token, flat out, 64 connections, one static request (light.lua)',
+    load: { ...hot, light: true },
+    compare: 'rps',
+    pairs: LIGHT_PAIRS,
+  }
+  return { flat: [hotRow, coldRow, lightRow], paced }
 }
 
 async function measureAll(
@@ -109,6 +143,19 @@ async function measureAll(
   log(`row: ${paced.title}`)
   results.push(await runRow(paced, setUps, ctx, REPEATS, log))
   return results
+}
+
+async function measureLatency(
+  setUps: ReadonlyMap<SetUpName, SetUp>,
+  files: { hot: string },
+  keys: BenchKeys,
+) {
+  const chosen = new Map(
+    LATENCY_SETUPS.filter((n) => setUps.has(n)).map((n) => [n, setUps.get(n)!] as const),
+  )
+  const load = { tokensFile: files.hot, token: keys.hot[0]!.token, seconds: LATENCY_SECONDS }
+  log(`latency rows: ${[...chosen.keys()].join(', ')}`)
+  return runLatencyRows(chosen, load, LATENCY_REPEATS, log)
 }
 
 async function startAll(keys: BenchKeys, echo: EchoUpstream, into: Map<SetUpName, SetUp>) {
@@ -142,14 +189,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)))
   try {
     await startAll(keys, echo, setUps)
-    if (!ROWS.has('flat')) {
-      const load = { tokensFile: files.hot, token: keys.hot[0]!.token, seconds: SECONDS }
-      const latency = await runLatencyRows(setUps, load, REPEATS, log)
-      writeFileSync('benchmarks-latency.json', JSON.stringify(latency, null, 1))
-      for (const r of latency) for (const s of r.setUps) log(`${r.spec.id} ${JSON.stringify(s)}`)
-      return 0
-    }
-    const results = await measureAll(setUps, echo, files)
+    const results = ROWS.has('flat') ? await measureAll(setUps, echo, files) : []
+    const latency = ROWS.has('latency') ? await measureLatency(setUps, files, keys) : []
     await stopAll()
     log('jose RS256 verifications alone (the cold ceiling)')
     const jose = (await compareVerifiers())[0]!.perSecond
@@ -157,11 +198,12 @@ async function main(): Promise<number> {
     const report: EnvoyResults = Object.assign(
       { machine: machine(), loadAverage: { before: loadBefore, after } },
       { seconds: SECONDS, repeats: REPEATS, coldTokens: COLD, connections: CONNECTIONS },
-      { joseVerificationsPerSecond: jose, rows: results },
+      { joseVerificationsPerSecond: jose, rows: results, latency },
     )
     writeEnvoyReport(report)
     await writeChart(report)
-    return results.some((r) => r.setUps.some((s) => s.problems.length > 0)) ? 1 : 0
+    const failed = [...results, ...latency].some((r) => r.setUps.some((s) => s.problems.length))
+    return failed ? 1 : 0
   } finally {
     await stopAll()
   }

@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
 export interface VegetaResult {
@@ -24,10 +24,13 @@ export interface VegetaResult {
 
 const BODY = '{"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"Say hi"}]}'
 
-/** vegeta from PATH, else where `go install` puts it. */
+/** vegeta from .bench-bin (scripts/bench/setup.sh), else where `go install` puts it, else PATH. */
 export function vegetaBin(): string {
-  const goBin = join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin', 'vegeta')
-  return existsSync(goBin) ? goBin : 'vegeta'
+  const candidates = [
+    resolve('.bench-bin/vegeta'),
+    join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin', 'vegeta'),
+  ]
+  return candidates.find((file) => existsSync(file)) ?? 'vegeta'
 }
 
 function targetsFile(base: string, token: string): string {
