@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
 import { decodeCheckRequest } from '../proto/load.js'
 import type { TraceMetadata } from '../tracing/check-tracer.js'
 import { frameMessage, GrpcStatus, readUnaryMessage, type GrpcFailure } from './grpc-message.js'
@@ -83,7 +83,11 @@ function sendOkTrailers(this: ServerHttp2Stream): void {
   if (!this.destroyed && !this.closed) this.sendTrailers(OK_TRAILERS)
 }
 
-/** A status without a message: one HEADERS frame that ends the stream ("trailers-only"). */
+/**
+ * A status without a message: one HEADERS frame that ends the stream ("trailers-only"). A
+ * caller still sending (a message over the limit) is then told to stop: RST_STREAM(NO_ERROR)
+ * once the answer is out, as RFC 9113 section 8.1 allows.
+ */
 function sendStatus(stream: ServerHttp2Stream, failure: GrpcFailure): void {
   if (!answerable(stream)) return
   stream.respond(
@@ -95,6 +99,7 @@ function sendStatus(stream: ServerHttp2Stream, failure: GrpcFailure): void {
     },
     { endStream: true },
   )
+  if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR)
 }
 
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/
