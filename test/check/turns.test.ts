@@ -20,6 +20,20 @@ test('the first task of an idle spell runs at once, each later one in its own ev
   assert.deepEqual(ran, [1, 2, 3, 4], 'idle again: at once')
 })
 
+test('a backlog is worked off a quarter per turn, at least one', async () => {
+  const queue = new TurnQueue()
+  const ran: number[] = []
+  for (let i = 0; i < 13; i++) queue.run(() => ran.push(i))
+  const perTurn: number[] = []
+  while (queue.pending > 0) {
+    const before = ran.length
+    await nextTurn()
+    perTurn.push(ran.length - before)
+  }
+  // 12 waiting: 3, then 9: 3, 6: 2, 4: 1, 3: 1, 2: 1, 1: 1.
+  assert.deepEqual(perTurn, [3, 3, 2, 1, 1, 1, 1])
+})
+
 test('a task queued by a task waits for a later turn', async () => {
   const queue = new TurnQueue()
   const ran: string[] = []
