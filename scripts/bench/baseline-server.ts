@@ -15,10 +15,24 @@ const answer: unknown =
   answerFile === undefined
     ? { status: { code: status.OK, message: '' }, ok_response: {} }
     : JSON.parse(readFileSync(answerFile, 'utf8'))
+// `turn` (argv[4]): one answer per event-loop turn, so each one's frames are flushed before
+// the next is handled: what a handler can do about Node's write timing from inside grpc-js.
+const perTurn = process.argv[4] === 'turn'
+const queue: (() => void)[] = []
+function answerNext(): void {
+  queue.shift()?.()
+  if (queue.length > 0) setImmediate(answerNext)
+}
 const bytes = service.Check!.responseSerialize(answer)
 server.addService(
   { ...service, Check: { ...service.Check!, responseSerialize: (b: Buffer) => b } },
-  { Check: (_call: unknown, callback: (err: null, res: Buffer) => void) => callback(null, bytes) },
+  {
+    Check: (_call: unknown, callback: (err: null, res: Buffer) => void) => {
+      if (!perTurn) return callback(null, bytes)
+      queue.push(() => callback(null, bytes))
+      if (queue.length === 1) setImmediate(answerNext)
+    },
+  },
 )
 server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err

@@ -2,10 +2,13 @@
 // from /proc while a load runs: CPU seconds and sampled RSS.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { LoadResult } from './load.js'
 
 export interface Server {
   readonly port: number
+  /** The HTTP authorization listener's port, when it was asked for (`oursHttp`). */
+  readonly httpPort?: number
   readonly pid: number
   stop(): void
 }
@@ -14,16 +17,21 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
   const proc: ChildProcess = spawn('taskset', ['-c', cpu, ...cmd], {
     stdio: ['ignore', 'pipe', 'ignore'],
   })
-  const port = await new Promise<number>((resolve, reject) => {
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString()
       const m = portPattern.exec(out)
-      if (m) resolve(Number(m[1]))
+      if (m) resolve(m)
     })
     proc.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}`)))
   })
-  return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') }
+  return {
+    port: Number(match[1]),
+    ...(match[2] !== undefined && { httpPort: Number(match[2]) }),
+    pid: proc.pid!,
+    stop: () => proc.kill('SIGTERM'),
+  }
 }
 
 /** The node flags the image runs us with (its exec-form ENTRYPOINT): the bench runs us as shipped. */
@@ -33,12 +41,25 @@ function shippedNodeFlags(): string[] {
   return argv.slice(1, argv.indexOf('dist/src/main.js'))
 }
 
-export const ours = (config: string, workers = 1) =>
+/**
+ * The node binary the authorizers run on: BENCH_NODE (e.g. another major's, for the latency
+ * evidence) or the one on PATH.
+ */
+export const NODE = process.env.BENCH_NODE ?? 'node'
+
+export interface OursOptions {
+  /** Serve the HTTP authorization listener too (its port is `httpPort`). */
+  readonly httpAuthz?: boolean
+  /** Another built checkout to run instead of this one (the "before" of a change). */
+  readonly root?: string
+}
+
+export const ours = (config: string, workers = 1, options: OursOptions = {}) =>
   start(
     [
-      'node',
+      NODE,
       ...shippedNodeFlags(),
-      'dist/src/main.js',
+      join(options.root ?? '.', 'dist/src/main.js'),
       'serve',
       '--config',
       config,
@@ -47,25 +68,47 @@ export const ours = (config: string, workers = 1) =>
       '--http',
       '127.0.0.1:0',
       '--http-authz',
-      '',
+      options.httpAuthz ? '127.0.0.1:0' : '',
       '--workers',
       String(workers),
     ],
     workers > 1 ? '0,1' : '0',
-    /Check on 127\.0\.0\.1:(\d+)/,
+    options.httpAuthz
+      ? /Check on 127\.0\.0\.1:(\d+) \(gRPC\), on 127\.0\.0\.1:(\d+)/
+      : /Check on 127\.0\.0\.1:(\d+)/,
   )
 // Compiled like ours (tsconfig.bench.json): under tsx its loader thread alone added ~14 MiB RSS.
 // With `answerFile`, it answers that CheckResponse (JSON) instead of an empty allow.
-export const baseline = (answerFile?: string) =>
+// `turn`: the handler answers one Check per event-loop turn (the fix tried inside grpc-js).
+export const baseline = (answerFile?: string, mode: 'sync' | 'turn' = 'sync') =>
   start(
     [
-      'node',
+      NODE,
       'dist/scripts/bench/baseline-server.js',
       '127.0.0.1:0',
-      ...(answerFile === undefined ? [] : [answerFile]),
+      ...(answerFile === undefined ? [] : [answerFile, mode]),
     ],
     '0',
     /baseline listening (\d+)/,
+  )
+
+/**
+ * The transport's floor: a fixed-allow Check server on gRPC C-core (Debian's python3-grpcio),
+ * answering the protobuf bytes in `answerFile`.
+ */
+export const floor = (answerFile: string) =>
+  start(
+    ['/usr/bin/python3', 'scripts/bench/envoy/floor-server.py', '127.0.0.1:0', answerFile],
+    '0',
+    /floor listening (\d+)/,
+  )
+
+/** A fixed-allow Check server on bare node:http2 (h2-fixed-server.ts), `sync` or `turn`. */
+export const h2Fixed = (answerFile: string, mode: 'sync' | 'turn') =>
+  start(
+    [NODE, 'dist/scripts/bench/h2-fixed-server.js', '127.0.0.1:0', answerFile, mode],
+    '0',
+    /h2 listening (\d+)/,
   )
 
 /** The process and its children (cluster workers); pgrep exits 1 when there are none. */

@@ -1,8 +1,8 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
-import type { CheckRequest } from '../proto/types.js'
 import type { EngineHolder } from '../engine/holder.js'
 import { createDecisionLogger, type Logger } from '../ops/log.js'
 import type { Metrics } from '../ops/metrics.js'
+import type { CheckRequest } from '../proto/types.js'
+import type { TraceMetadata } from '../tracing/check-tracer.js'
 import { ResponseEncoder } from './encode.js'
 import { toAuthRequest } from './request.js'
 import { answerCheck, type CheckDeps } from './answer.js'
@@ -28,26 +28,28 @@ export function checkServiceDeps(parts: {
 }
 
 /**
- * The grpc-js handler for Authorization/Check. It never answers with a gRPC error: with
- * `failure_mode_allow: true` Envoy lets a request through when Check fails, so a fault an
- * attacker can provoke would become an allow; `answerCheck` turns faults into a deny.
- * It answers with the CheckResponse already encoded (`preEncodedAuthorizationService`).
+ * Answers one gRPC Check: `read` gives the CheckRequest (decoding happens inside, so a message
+ * that cannot be decoded is a fault like any other), `send` takes the encoded CheckResponse.
+ * It never answers with a gRPC error: with `failure_mode_allow: true` Envoy lets a request
+ * through when Check fails, so a fault an attacker can provoke would become an allow;
+ * `answerCheck` turns faults into a deny. `metadata`: the call's, where Envoy puts the
+ * context of its ext_authz span.
  */
-export function createCheckHandler(deps: CheckServiceDeps) {
-  return function check(
-    call: ServerUnaryCall<CheckRequest, Buffer>,
-    callback: sendUnaryData<Buffer>,
-  ): void {
-    answerCheck(
-      deps,
-      () => toAuthRequest(call.request ?? {}),
-      (decision, req) => {
-        // Encoded first: if that throws, the callback is still free for the fault's deny.
-        callback(null, deps.responses.encode(decision, req))
-        return decision
-      },
-      'grpc',
-      call.metadata,
-    )
-  }
+export function answerCheckRequest(
+  deps: CheckServiceDeps,
+  read: () => CheckRequest,
+  send: (response: Buffer) => void,
+  metadata?: TraceMetadata,
+): void {
+  answerCheck(
+    deps,
+    () => toAuthRequest(read()),
+    (decision, req) => {
+      // Encoded first: if that throws, `send` is still free for the fault's deny.
+      send(deps.responses.encode(decision, req))
+      return decision
+    },
+    'grpc',
+    metadata,
+  )
 }

@@ -81,21 +81,3 @@ export function decodeCheckRequest(bytes: Buffer): CheckRequest {
   }
   return checkRequestType.decode(bytes) as unknown as CheckRequest
 }
-
-/**
- * The service definition our server registers: requests decoded by `decodeCheckRequest`, and
- * Check answering with bytes already encoded by `encodeCheckResponse`, so a response repeated
- * for a cached token is encoded once, not per call (encoding is the largest part of an
- * allow's cost).
- */
-export function preEncodedAuthorizationService(): ServiceDefinition {
-  const service = loadAuthorizationService()
-  return {
-    ...service,
-    Check: {
-      ...service.Check!,
-      requestDeserialize: decodeCheckRequest,
-      responseSerialize: (bytes: Buffer) => bytes,
-    },
-  }
-}

@@ -1,4 +1,3 @@
-import { ServerCredentials, type Server } from '@grpc/grpc-js'
 import { createServer, type TLSSocket } from 'node:tls'
 import { splitHostPort } from '../lib/address.js'
 import { listenOn } from '../lib/listen.js'
@@ -6,26 +5,24 @@ import type { ServerTls } from './server-tls.js'
 
 export interface GrpcTlsListener {
   readonly port: number
-  /** Stops accepting connections; the gRPC server closes the ones it holds. */
+  /** Stops accepting connections; the HTTP/2 server closes the ones it holds. */
   close(): void
 }
 
 /**
- * Serves `server` over TLS terminated here rather than by grpc-js: its own TLS credentials
- * decide nothing after the handshake, so a client with a valid certificate but a SAN we do
- * not allow would reach the Check handler, and refusing there would take a deny answer (a
- * gRPC error would turn into an allow under failure_mode_allow). Here such a socket is closed
- * before grpc-js sees it; admitted sockets are handed over through grpc-js's connection
- * injector, which speaks HTTP/2 on them. gRPC over TLS negotiates `h2` by ALPN.
+ * Accepts gRPC connections over TLS terminated here, before any HTTP/2: a client with a valid
+ * certificate but a SAN we do not allow would otherwise reach the Check handler, and refusing
+ * there would take a deny answer (a gRPC error would turn into an allow under
+ * failure_mode_allow). Here such a socket is closed before a byte of HTTP/2 is read; admitted
+ * sockets go to `serve`, which speaks HTTP/2 on them. gRPC over TLS negotiates `h2` by ALPN.
  */
 export async function listenGrpcOverTls(
-  server: Server,
+  serve: (socket: TLSSocket) => void,
   address: string,
   tls: ServerTls,
 ): Promise<GrpcTlsListener> {
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure())
   const listener = createServer({ ...tls.serverOptions(), ALPNProtocols: ['h2'] }, (socket) =>
-    admitted(socket, (s) => injector.injectConnection(s)),
+    admitted(socket, serve),
   )
   tls.attach(listener, 'grpc')
   const { host, port } = splitHostPort(address)

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js'
-import { checkServiceDeps, createCheckHandler } from '../../src/check/service.js'
+import { answerCheckRequest, checkServiceDeps } from '../../src/check/service.js'
 import { loadEngine } from '../../src/engine/load.js'
 import { EngineHolder } from '../../src/engine/holder.js'
 import { loadAuthorizationService } from '../../src/proto/load.js'
 import { createLogger } from '../../src/ops/log.js'
 import { createMetrics } from '../../src/ops/metrics.js'
-import type { CheckRequest, CheckResponse } from '../../src/proto/types.js'
+import type { CheckResponse } from '../../src/proto/types.js'
 import { checkRequest } from '../helpers/check-request.js'
 import { ALICE_TOKEN } from '../helpers/keys.js'
 
@@ -19,28 +18,23 @@ test('a failure after the decision (here: logging) still answers the Check and n
   log.error = () => {
     throw new Error('log sink broken')
   }
-  const handler = createCheckHandler(
-    checkServiceDeps({
-      holder: new EngineHolder(loadEngine('examples/llm-gateway.yaml', { env: {} })),
-      metrics: createMetrics(),
-      log,
-    }),
-  )
+  const deps = checkServiceDeps({
+    holder: new EngineHolder(loadEngine('examples/llm-gateway.yaml', { env: {} })),
+    metrics: createMetrics(),
+    log,
+  })
   let unhandled: unknown
   const onUnhandled = (err: unknown) => (unhandled = err)
   process.on('unhandledRejection', onUnhandled)
   try {
-    const bytes = await new Promise<Buffer>((resolve, reject) => {
-      const call = {
-        request: checkRequest({
-          method: 'POST',
-          path: '/openai',
-          headers: { authorization: `Bearer ${ALICE_TOKEN}` },
-        }),
-      }
-      const callback: sendUnaryData<Buffer> = (err, value) => (err ? reject(err) : resolve(value!))
-      handler(call as ServerUnaryCall<CheckRequest, Buffer>, callback)
+    const request = checkRequest({
+      method: 'POST',
+      path: '/openai',
+      headers: { authorization: `Bearer ${ALICE_TOKEN}` },
     })
+    const bytes = await new Promise<Buffer>((resolve) =>
+      answerCheckRequest(deps, () => request, resolve),
+    )
     const res = loadAuthorizationService().Check!.responseDeserialize(bytes) as CheckResponse
     assert.equal(res.status?.code, 0, 'the decision reached the caller')
     await new Promise((r) => setImmediate(r))
@@ -62,14 +56,11 @@ test('a fault inside decide() is answered as a 403 internal_error deny, never a 
   const errors: unknown[] = []
   const log = createLogger('silent')
   log.error = (obj: unknown) => void errors.push(obj)
-  const handler = createCheckHandler(
-    checkServiceDeps({ holder: new EngineHolder(broken), metrics: createMetrics(), log }),
+  const deps = checkServiceDeps({ holder: new EngineHolder(broken), metrics: createMetrics(), log })
+  const request = checkRequest({ method: 'POST', path: '/openai' })
+  const bytes = await new Promise<Buffer>((resolve) =>
+    answerCheckRequest(deps, () => request, resolve),
   )
-  const bytes = await new Promise<Buffer>((resolve, reject) => {
-    const call = { request: checkRequest({ method: 'POST', path: '/openai' }) }
-    const callback: sendUnaryData<Buffer> = (err, value) => (err ? reject(err) : resolve(value!))
-    handler(call as ServerUnaryCall<CheckRequest, Buffer>, callback)
-  })
   const res = loadAuthorizationService().Check!.responseDeserialize(bytes) as CheckResponse
   assert.equal(res.status?.message, 'internal_error')
   assert.equal(res.denied_response?.status?.code, 403)

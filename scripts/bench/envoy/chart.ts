@@ -18,6 +18,12 @@ const NAMES: Record<SetUpName, string> = {
   'ours-cold': '3c jwt-ext-authz (cache off)',
   opa: '4 OPA-Envoy',
   baseline: '5 fixed-allow grpc-js',
+  floor: '6 fixed-allow C-core',
+  'h2-sync': '7 fixed-allow node:http2',
+  'h2-turn': '7t node:http2, a turn each',
+  'baseline-turn': '5t fixed-allow grpc-js, a turn each',
+  'ours-before': '3b jwt-ext-authz before',
+  'ours-http': '3h jwt-ext-authz (HTTP)',
 }
 
 const PERCENTILES = [
@@ -41,7 +47,17 @@ function data(res: EnvoyResults) {
       ms: s[key] / 1000,
     })),
   )
-  return { throughput, latency, rate: paced?.spec.load.rate ?? 0 }
+  const models = (res.latency ?? []).flatMap((r) =>
+    r.setUps.flatMap((s) =>
+      (['p50Us', 'p99Us'] as const).map((key) => ({
+        setUp: NAMES[s.setUp],
+        load: r.spec.id,
+        percentile: key.slice(0, 3),
+        ms: s[key] / 1000,
+      })),
+    ),
+  )
+  return { throughput, latency, models, rate: paced?.spec.load.rate ?? 0 }
 }
 
 const ORDER = Object.values(NAMES)
@@ -59,6 +75,8 @@ const BY_PERCENTILE = {
   sort: PERCENTILES.map((p) => p[0]),
 } as const
 
+const ROWS = ['hot', 'cold', 'light']
+
 /** One panel of the chart, as Vega-Lite types it. */
 type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number]
 
@@ -71,9 +89,9 @@ function throughputPanel(values: object[]): Panel {
     height: 300,
     encoding: {
       y: SET_UP_AXIS,
-      yOffset: { field: 'row', sort: ['hot', 'cold'] as string[] },
+      yOffset: { field: 'row', sort: ROWS },
       x: { field: 'rps', type: 'quantitative', title: 'requests per second' },
-      color: { field: 'row', type: 'nominal', title: 'token', sort: ['hot', 'cold'] as string[] },
+      color: { field: 'row', type: 'nominal', title: 'row', sort: ROWS },
     },
   }
 }
@@ -104,6 +122,30 @@ function latencyPanel(values: object[], rate: number): Panel {
   }
 }
 
+/** p50 (filled) and p99 (open) per set-up under each latency row's load (log scale). */
+function modelsPanel(values: object[]): Panel {
+  const loads = ['closed', 'open1k', 'open3k']
+  return {
+    title: 'latency: closed loop with think time; open loop at 1k and 3k req/s',
+    data: { values },
+    width: 320,
+    height: 300,
+    mark: { type: 'point', size: 60, tooltip: true },
+    encoding: {
+      y: SET_UP_AXIS,
+      yOffset: { field: 'load', sort: loads },
+      x: {
+        field: 'ms',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        title: 'milliseconds (log scale)',
+      },
+      color: { field: 'load', type: 'nominal', title: 'load', sort: loads },
+      shape: { field: 'percentile', type: 'nominal', title: 'percentile' },
+    },
+  }
+}
+
 function spec(res: EnvoyResults): TopLevelSpec {
   const d = data(res)
   return {
@@ -117,7 +159,11 @@ function spec(res: EnvoyResults): TopLevelSpec {
     },
     config: { font: 'sans-serif', view: { stroke: null } },
     resolve: { scale: { color: 'independent', shape: 'independent' } },
-    hconcat: [throughputPanel(d.throughput), latencyPanel(d.latency, d.rate)],
+    hconcat: [
+      throughputPanel(d.throughput),
+      latencyPanel(d.latency, d.rate),
+      ...(d.models.length > 0 ? [modelsPanel(d.models)] : []),
+    ],
   }
 }
 

@@ -17,6 +17,7 @@ end
 local path = "/openai/v1/chat/completions"
 local body = '{"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"Say hi"}]}'
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 local sample_every = tonumber(os.getenv("BENCH_SAMPLE_EVERY") or "1000")
 
 local requests, subs, tokens = {}, {}, {}
@@ -83,6 +84,14 @@ if rate > 0 then
     end
     if wait <= 0 then return 0 end
     return math.floor(wait / 1000)
+  end
+end
+
+-- Closed loop with think time: each connection waits think_ms after an answer before it sends
+-- its next request (an interactive client or an agent), so the rate follows the latency.
+if think_ms > 0 then
+  function delay()
+    return think_ms
   end
 end
 

@@ -5,6 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, release } from 'node:os'
 import { findEnvoy } from '../../../test/helpers/envoy.js'
 import { OPA_BIN } from './opa.js'
+import type { LatencyRowResult } from './latency-rows.js'
+import { latencySection } from './latency-report.js'
 import type { Ratio, RowResult, SetUpSummary } from './rows.js'
 import { LABELS, type SetUpName } from './setups.js'
 
@@ -18,6 +20,8 @@ export interface EnvoyResults {
   /** jose 6 jwtVerify RS256 per second, one core (the cold row's ceiling). */
   readonly joseVerificationsPerSecond: number
   readonly rows: readonly RowResult[]
+  /** Closed loop with think time and open loop at constant rates (latency-rows.ts). */
+  readonly latency: readonly LatencyRowResult[]
 }
 
 export const RESULTS_FILE = 'benchmarks-envoy.json'
@@ -87,7 +91,7 @@ interface Target {
   readonly met?: boolean
 }
 
-type Rows = Readonly<Record<'hot' | 'cold' | 'paced', RowResult | undefined>>
+type Rows = Readonly<Record<'hot' | 'cold' | 'paced' | 'light', RowResult | undefined>>
 
 /** The issue's ratio targets: row, us, them, at least (≥) or at most (≤), the line. */
 const RATIO_TARGETS: readonly [keyof Rows, SetUpName, SetUpName, '≥' | '≤', number, string][] = [
@@ -125,7 +129,7 @@ function otherTargets(rows: Rows, jose: number): Target[] {
     ['cold', 'ours-cold'],
   ] as const) {
     const x = ratio(rows[id], ours, 'jwt_authn')
-    const what = `${id} req/s, us / Envoy jwt_authn + rbac (the price of the external hop)`
+    const what = `${id} req/s, us / Envoy jwt_authn + rbac (load.lua's wrk: see the light row)`
     if (x) out.push({ what, value: shown(x) })
   }
   const [po, pe] = [summary(rows.paced, 'ours'), summary(rows.paced, 'envoy')]
@@ -145,7 +149,30 @@ function otherTargets(rows: Rows, jose: number): Target[] {
 }
 
 function rowsOf(res: EnvoyResults): Rows {
-  return { hot: row(res.rows, 'hot'), cold: row(res.rows, 'cold'), paced: row(res.rows, 'paced') }
+  const [hot, cold, paced, light] = ['hot', 'cold', 'paced', 'light'].map((id) => row(res.rows, id))
+  return { hot, cold, paced, light }
+}
+
+/** The price of the hop with the lightest wrk: what each set-up reaches, and wrk's share. */
+function lightTargets(rows: Rows): Target[] {
+  const out: Target[] = []
+  const pairs = [
+    ['ours', 'jwt_authn', 'us / Envoy jwt_authn + rbac (the price of the external hop)'],
+    ['ours', 'envoy', 'us / Envoy alone'],
+    ['jwt_authn', 'envoy', 'Envoy jwt_authn + rbac / Envoy alone'],
+  ] as const
+  for (const [a, b, what] of pairs) {
+    const x = ratio(rows.light, a, b)
+    if (x) out.push({ what: `light wrk (light.lua), hot req/s, ${what}`, value: shown(x) })
+  }
+  const names = ['ours', 'jwt_authn', 'envoy'] as const
+  const s = names.map((n) => summary(rows.light, n))
+  if (s.every((x) => x !== undefined))
+    out.push({
+      what: 'light wrk: req/s, us / jwt_authn / Envoy alone (wrk CPU s per run)',
+      value: s.map((x) => `${f(x!.rps)} (${f(x!.cpu.wrk, 1)})`).join(' / '),
+    })
+  return out
 }
 
 /** A run on a busy machine says so first: other processes' load distorts every figure. */
@@ -176,11 +203,14 @@ function section(res: EnvoyResults): string {
     ...[
       ...ratioTargets(rowsOf(res)),
       ...otherTargets(rowsOf(res), res.joseVerificationsPerSecond),
+      ...lightTargets(rowsOf(res)),
     ].map(
       (t) =>
         `| ${t.what} | ${t.value} | ${t.met === undefined ? 'reported' : t.met ? '✅' : '❌'} |`,
     ),
     '',
+    '',
+    ...latencySection(res.latency),
     '![Latency per set-up at the paced rate, and req/s flat out](benchmarks-envoy.svg)',
   ].join('\n')
 }

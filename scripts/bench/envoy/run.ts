@@ -9,8 +9,9 @@ import { startEchoUpstream, type EchoUpstream } from '../../../test/helpers/echo
 import { compareVerifiers } from '../verify.js'
 import { writeChart } from './chart.js'
 import { machine, writeEnvoyReport, type EnvoyResults } from './report.js'
+import { runLatencyRows } from './latency-rows.js'
 import { runRow, type RowResult, type RowSpec } from './rows.js'
-import { startSetUp, type SetUp, type SetUpName } from './setups.js'
+import { BEFORE, FIXED, startSetUp, type SetUp, type SetUpName } from './setups.js'
 import { benchKeys, type BenchKeys } from './tokens.js'
 import { writeTokens, type Load } from './wrk.js'
 
@@ -19,15 +20,43 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const COLD = Number(process.env.BENCH_COLD_TOKENS ?? 10_000)
 const CONNECTIONS = 64
 const OPENAI_KEY = 'bench-openai-key'
+/** Every set-up, `ours` first: the fixed-allow servers answer what it answered. */
 const ALL: readonly SetUpName[] = [
+  'ours',
   'envoy',
   'jwt_authn',
-  'ours',
   'ours-sampled',
   'ours-cold',
+  'ours-http',
   'opa',
   'baseline',
+  'floor',
+  'h2-sync',
+  'h2-turn',
+  'baseline-turn',
+  ...(BEFORE === undefined ? [] : (['ours-before'] as const)),
 ]
+/** The set-ups of the latency rows, the floor first (each repeat's ratios are to its run). */
+const LATENCY_SETUPS: readonly SetUpName[] = [
+  'floor',
+  'ours',
+  'ours-http',
+  'ours-before',
+  'baseline',
+  'baseline-turn',
+  'h2-sync',
+  'h2-turn',
+  'jwt_authn',
+  'envoy',
+]
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? SECONDS)
+const LATENCY_REPEATS = Number(process.env.BENCH_LATENCY_REPEATS ?? 5)
+/** BENCH_SETUPS=a,b,... runs those only (while iterating); ours always starts. */
+const CHOSEN: readonly SetUpName[] = process.env.BENCH_SETUPS
+  ? ['ours', ...(process.env.BENCH_SETUPS.split(',') as SetUpName[]).filter((n) => n !== 'ours')]
+  : ALL
+/** BENCH_ROWS=flat,latency (both by default). */
+const ROWS = new Set((process.env.BENCH_ROWS ?? 'flat,latency').split(','))
 
 const log = (line: string) =>
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
@@ -40,6 +69,14 @@ const HOT_PAIRS: RowSpec['pairs'] = [
   ['ours-sampled', 'baseline'],
   ['ours', 'jwt_authn'],
   ['ours', 'envoy'],
+  ['ours-before', 'baseline'],
+  ['ours-http', 'baseline'],
+]
+const LIGHT_PAIRS: RowSpec['pairs'] = [
+  ['ours', 'jwt_authn'],
+  ['ours', 'envoy'],
+  ['ours', 'baseline'],
+  ['jwt_authn', 'envoy'],
 ]
 const COLD_PAIRS: RowSpec['pairs'] = [
   ['ours-cold', 'opa'],
@@ -71,7 +108,16 @@ function rows(files: { hot: string; cold: string }) {
     compare: 'p99',
     pairs: HOT_PAIRS,
   })
-  return { flat: [hotRow, coldRow], paced }
+  // us / jwt_authn without wrk's Lua in the way: set-ups 1 and 2 are Envoy alone on CPU 1,
+  // where load.lua's per-response Lua took CPU from Envoy and capped their rate.
+  const lightRow: RowSpec = {
+    id: 'light',
+    title: 'hot token, flat out, 64 connections, one static request (light.lua)',
+    load: { ...hot, light: true },
+    compare: 'rps',
+    pairs: LIGHT_PAIRS,
+  }
+  return { flat: [hotRow, coldRow, lightRow], paced }
 }
 
 async function measureAll(
@@ -81,22 +127,41 @@ async function measureAll(
 ) {
   const ctx = { echo, openaiKey: OPENAI_KEY }
   const spec = rows(files)
+  // Only the pairs whose both set-ups run (BENCH_SETUPS).
+  const present = (row: RowSpec): RowSpec => ({
+    ...row,
+    pairs: row.pairs.filter(([a, b]) => setUps.has(a) && setUps.has(b)),
+  })
   const results: RowResult[] = []
-  for (const row of spec.flat) {
+  for (const row of spec.flat.map(present)) {
+    if (row.pairs.length === 0) continue
     log(`row: ${row.title}`)
     results.push(await runRow(row, setUps, ctx, REPEATS, log))
   }
   const oursHot = results[0]!.setUps.find((s) => s.setUp === 'ours')!
-  const paced = spec.paced(Math.floor(oursHot.rps / 2))
+  const paced = present(spec.paced(Math.floor(oursHot.rps / 2)))
   log(`row: ${paced.title}`)
   results.push(await runRow(paced, setUps, ctx, REPEATS, log))
   return results
 }
 
+async function measureLatency(
+  setUps: ReadonlyMap<SetUpName, SetUp>,
+  files: { hot: string },
+  keys: BenchKeys,
+) {
+  const chosen = new Map(
+    LATENCY_SETUPS.filter((n) => setUps.has(n)).map((n) => [n, setUps.get(n)!] as const),
+  )
+  const load = { tokensFile: files.hot, token: keys.hot[0]!.token, seconds: LATENCY_SECONDS }
+  log(`latency rows: ${[...chosen.keys()].join(', ')}`)
+  return runLatencyRows(chosen, load, LATENCY_REPEATS, log)
+}
+
 async function startAll(keys: BenchKeys, echo: EchoUpstream, into: Map<SetUpName, SetUp>) {
-  for (const name of ALL) {
+  for (const name of CHOSEN) {
     // The baseline answers what ours answered (ALL starts ours first).
-    const baselineAnswer = name === 'baseline' ? into.get('ours')?.hotAnswer : undefined
+    const baselineAnswer = FIXED.has(name) ? into.get('ours')?.hotAnswer : undefined
     const ctx = { keys, openaiKey: OPENAI_KEY, echoPort: echo.port }
     into.set(name, await startSetUp(name, baselineAnswer ? { ...ctx, baselineAnswer } : ctx))
     log(`started ${name}`)
@@ -124,7 +189,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)))
   try {
     await startAll(keys, echo, setUps)
-    const results = await measureAll(setUps, echo, files)
+    const results = ROWS.has('flat') ? await measureAll(setUps, echo, files) : []
+    const latency = ROWS.has('latency') ? await measureLatency(setUps, files, keys) : []
     await stopAll()
     log('jose RS256 verifications alone (the cold ceiling)')
     const jose = (await compareVerifiers())[0]!.perSecond
@@ -132,11 +198,12 @@ async function main(): Promise<number> {
     const report: EnvoyResults = Object.assign(
       { machine: machine(), loadAverage: { before: loadBefore, after } },
       { seconds: SECONDS, repeats: REPEATS, coldTokens: COLD, connections: CONNECTIONS },
-      { joseVerificationsPerSecond: jose, rows: results },
+      { joseVerificationsPerSecond: jose, rows: results, latency },
     )
     writeEnvoyReport(report)
     await writeChart(report)
-    return results.some((r) => r.setUps.some((s) => s.problems.length > 0)) ? 1 : 0
+    const failed = [...results, ...latency].some((r) => r.setUps.some((s) => s.problems.length))
+    return failed ? 1 : 0
   } finally {
     await stopAll()
   }

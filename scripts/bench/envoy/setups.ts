@@ -10,13 +10,26 @@ import { createCheckClient } from '../../../test/helpers/check-client.js'
 import { startEnvoy, type RunningEnvoy } from '../../../test/helpers/envoy.js'
 import type { CheckResponse } from '../../../src/proto/types.js'
 import { benchRequest } from '../requests.js'
-import { baseline, ours, type Server } from '../servers.js'
+import { encodeCheckResponse } from '../../../src/proto/load.js'
+import { baseline, floor, h2Fixed, ours, type Server } from '../servers.js'
 import { envoyConfig, type Guard } from './config.js'
 import { startOpa } from './opa.js'
 import { ISSUER, type BenchKeys } from './tokens.js'
 
 export type SetUpName =
-  'envoy' | 'jwt_authn' | 'ours' | 'ours-sampled' | 'ours-cold' | 'opa' | 'baseline'
+  | 'envoy'
+  | 'jwt_authn'
+  | 'ours'
+  | 'ours-sampled'
+  | 'ours-cold'
+  | 'ours-http'
+  | 'opa'
+  | 'baseline'
+  | 'floor'
+  | 'h2-sync'
+  | 'h2-turn'
+  | 'baseline-turn'
+  | 'ours-before'
 
 /** What the sampled upstream must see: the key, the caller's sub and no JWT ('fixed': any sub), or the request as sent. */
 export type View = 'rewritten' | 'fixed' | 'untouched'
@@ -41,7 +54,25 @@ export const LABELS: Record<SetUpName, string> = {
   'ours-cold': '3. ext_authz → jwt-ext-authz, as shipped, token cache off',
   opa: '4. ext_authz → OPA-Envoy v1.19.1 (io_jwt cache configured)',
   baseline: '5. ext_authz → fixed-allow grpc-js baseline (answers what we answer)',
+  floor: '6. ext_authz → fixed-allow gRPC C-core server (python3-grpcio): the floor',
+  'h2-sync': '7. ext_authz → fixed-allow bare node:http2, answered in the read',
+  'h2-turn': '7t. ext_authz → fixed-allow bare node:http2, one answer per event-loop turn',
+  'baseline-turn': '5t. ext_authz → fixed-allow grpc-js, one answer per event-loop turn',
+  'ours-before': '3b. ext_authz → jwt-ext-authz before this change (grpc-js Check)',
+  'ours-http': '3h. ext_authz http_service → jwt-ext-authz HTTP listener, as shipped',
 }
+
+/** BENCH_BEFORE: a built checkout of the code before a change, run as set-up 3b. */
+export const BEFORE = process.env.BENCH_BEFORE
+
+/** The fixed-allow servers: each answers what ours answered the hot token. */
+export const FIXED: ReadonlySet<SetUpName> = new Set([
+  'baseline',
+  'floor',
+  'h2-sync',
+  'h2-turn',
+  'baseline-turn',
+])
 
 export interface SetUpContext {
   readonly keys: BenchKeys
@@ -69,6 +100,17 @@ async function authorizer(name: SetUpName, ctx: SetUpContext): Promise<Server | 
       return ours(oursConfig(ctx, { log: { decisions: { allow: 0.01 } } }))
     case 'ours-cold':
       return ours(oursConfig(ctx, { tokenCache: { maxEntries: 0 } }))
+    case 'ours-before':
+      return ours(oursConfig(ctx, {}), 1, { root: BEFORE })
+    case 'baseline-turn':
+      return baseline(answerFile(ctx.baselineAnswer), 'turn')
+    case 'ours-http':
+      return ours(oursConfig(ctx, {}), 1, { httpAuthz: true })
+    case 'floor':
+      return floor(answerBytesFile(ctx.baselineAnswer))
+    case 'h2-sync':
+    case 'h2-turn':
+      return h2Fixed(answerBytesFile(ctx.baselineAnswer), name === 'h2-sync' ? 'sync' : 'turn')
     case 'opa':
       return startOpa({ jwks: ctx.keys.jwks, openaiKey: ctx.openaiKey })
     case 'baseline':
@@ -82,6 +124,14 @@ function answerFile(answer: CheckResponse | undefined): string | undefined {
   if (answer === undefined) return undefined
   const file = join(mkdtempSync(join(tmpdir(), 'bench-answer-')), 'answer.json')
   writeFileSync(file, JSON.stringify(answer))
+  return file
+}
+
+/** The answer as protobuf bytes, for the servers that answer bytes (the floor, bare HTTP/2). */
+function answerBytesFile(answer: CheckResponse | undefined): string {
+  if (answer === undefined) throw new Error('the fixed-allow servers need the answer ours gave')
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-answer-')), 'answer.bin')
+  writeFileSync(file, encodeCheckResponse(answer))
   return file
 }
 
@@ -107,6 +157,7 @@ async function confirmAllows(server: Server, ctx: SetUpContext): Promise<CheckRe
 }
 
 function guardOf(name: SetUpName, ctx: SetUpContext, authz?: Server): Guard {
+  if (authz?.httpPort !== undefined) return { kind: 'ext_authz_http', port: authz.httpPort }
   if (authz !== undefined) return { kind: 'ext_authz', port: authz.port }
   if (name === 'jwt_authn') return { kind: 'jwt_authn', jwks: ctx.keys.jwks, issuer: ISSUER }
   return { kind: 'none' }
@@ -152,7 +203,7 @@ async function withEnvoy(name: SetUpName, ctx: SetUpContext, authz?: Server): Pr
     throw new Error('the new Envoy process was not found')
   }
   const rewrites = name === 'jwt_authn' || name === 'opa' || name.startsWith('ours')
-  const fixed = name === 'baseline' && ctx.baselineAnswer !== undefined
+  const fixed = FIXED.has(name) && ctx.baselineAnswer !== undefined
   return {
     name,
     envoy,

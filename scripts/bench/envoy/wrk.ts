@@ -33,10 +33,15 @@ export interface Load {
   readonly connections: number
   /** Requests per second, evenly spaced; absent: flat out. */
   readonly rate?: number
+  /** Closed loop with think time: each connection waits this long between its requests. */
+  readonly thinkMs?: number
   readonly sampleEvery: number
+  /** One static request, no Lua per request or response (light.lua): the cheapest wrk. */
+  readonly light?: boolean
 }
 
 const SCRIPT = join(import.meta.dirname, 'load.lua')
+const LIGHT = join(import.meta.dirname, 'light.lua')
 
 /** Writes the tokens of a load as load.lua reads them. */
 export function writeTokens(file: string, tokens: readonly { sub: string; token: string }[]) {
@@ -44,15 +49,17 @@ export function writeTokens(file: string, tokens: readonly { sub: string; token:
 }
 
 export async function wrk(base: string, load: Load): Promise<WrkResult> {
+  const script = load.light ? LIGHT : SCRIPT
   const { stdout } = await promisify(execFile)(
     'wrk',
-    ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--timeout', '2s', '-s', SCRIPT, base],
+    ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--timeout', '2s', '-s', script, base],
     {
       encoding: 'utf8',
       env: {
         ...process.env,
         BENCH_TOKENS: load.tokensFile,
         BENCH_RATE: String(load.rate ?? 0),
+        BENCH_THINK_MS: String(load.thinkMs ?? 0),
         BENCH_SAMPLE_EVERY: String(load.sampleEvery),
       },
     },
@@ -64,7 +71,7 @@ export async function wrk(base: string, load: Load): Promise<WrkResult> {
 /** Everything wrong with a run: a status other than 200, a socket error, a timeout. */
 export function failures(r: WrkResult): string[] {
   const wrong = Object.entries(r.statuses)
-    .filter(([code]) => code !== '200')
+    .filter(([code, n]) => code !== '200' && n > 0)
     .map(([code, n]) => `${n} × HTTP ${code}`)
   const errors = Object.entries(r.errors)
     .filter(([kind, n]) => n > 0 && kind !== 'status')
