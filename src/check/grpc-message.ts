@@ -17,6 +17,8 @@ export interface GrpcFailure {
 }
 
 const PREFIX = 5
+const TRUNCATED: GrpcFailure = { code: GrpcStatus.INTERNAL, message: 'Truncated message' }
+const SECOND_MESSAGE: GrpcFailure = { code: GrpcStatus.INTERNAL, message: 'Expected one message' }
 
 /** `bytes` as one length-prefixed gRPC message (uncompressed). */
 export function frameMessage(bytes: Uint8Array): Buffer {
@@ -43,12 +45,19 @@ export function readUnaryMessage(
   const onData = (chunk: Buffer): void => {
     total += chunk.length
     chunks.push(chunk)
-    if (total >= PREFIX && declaredLength(chunks) > maxBytes) {
-      stream.off('data', onData)
-      stream.off('end', onEnd)
-      stream.resume()
-      done(tooLarge(declaredLength(chunks), maxBytes))
-    }
+    if (total < PREFIX) return
+    // Answered as soon as the bytes say so, the rest unread: a message declared too large, or
+    // bytes past the one message declared (which would otherwise be buffered until the end).
+    const declared = declaredLength(chunks)
+    if (declared > maxBytes) stop(tooLarge(declared, maxBytes))
+    else if (total > PREFIX + declared) stop(SECOND_MESSAGE)
+  }
+  const stop = (failure: GrpcFailure): void => {
+    stream.off('data', onData)
+    stream.off('end', onEnd)
+    stream.resume()
+    chunks.length = 0
+    done(failure)
   }
   const onEnd = (): void => {
     const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)
@@ -78,8 +87,7 @@ function unframe(
   if (all.length < PREFIX) return { code: GrpcStatus.INTERNAL, message: 'No message received' }
   const length = all.readUInt32BE(1)
   if (all.length !== PREFIX + length) {
-    const message = all.length < PREFIX + length ? 'Truncated message' : 'Expected one message'
-    return { code: GrpcStatus.INTERNAL, message }
+    return all.length < PREFIX + length ? TRUNCATED : SECOND_MESSAGE
   }
   const body = all.subarray(PREFIX)
   return all[0] === 0 ? body : decompress(body, maxBytes, encoding)

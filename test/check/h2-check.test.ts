@@ -119,6 +119,15 @@ describe('the Check transport (node:http2) behaves as the grpc-js server did', (
     assert.equal(grpcStatus(a), 8)
   })
 
+  test('bytes past the one message declared are INTERNAL at once, not buffered to the end', async () => {
+    // The stream stays open: before, every byte was kept until the client ended the stream,
+    // so a small prefix followed by an endless body grew without bound.
+    const body = Buffer.concat([framed(aliceBytes), Buffer.alloc(64 * 1024)])
+    const a = await call(server.address, grpc, body, { end: false })
+    assert.equal(grpcStatus(a), 13)
+    assert.equal(decodeURI(String(a.headers['grpc-message'])), 'Expected one message')
+  })
+
   test('a truncated message and two messages in one unary call are INTERNAL', async () => {
     const whole = framed(aliceBytes)
     for (const body of [whole.subarray(0, whole.length - 1), Buffer.concat([whole, whole])]) {
