@@ -85,8 +85,8 @@ function sendOkTrailers(this: ServerHttp2Stream): void {
 
 /**
  * A status without a message: one HEADERS frame that ends the stream ("trailers-only"). A
- * caller still sending (a message over the limit) is then told to stop: RST_STREAM(NO_ERROR)
- * once the answer is out, as RFC 9113 section 8.1 allows.
+ * caller still sending (a message over the limit) is then told to stop with RST_STREAM(NO_ERROR),
+ * as RFC 9113 section 8.1 allows, once the answer has had time to arrive.
  */
 function sendStatus(stream: ServerHttp2Stream, failure: GrpcFailure): void {
   if (!answerable(stream)) return
@@ -99,7 +99,18 @@ function sendStatus(stream: ServerHttp2Stream, failure: GrpcFailure): void {
     },
     { endStream: true },
   )
-  if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR)
+  if (stream.readableEnded) return
+  // The rest is read and dropped: closing at once (RST_STREAM) could reach the client before
+  // the status did (Node 26's client then reports no status). One still sending a second
+  // later is cut off.
+  stream.resume()
+  setTimeout(closeQuietly, STILL_SENDING_MS, stream).unref()
+}
+
+const STILL_SENDING_MS = 1000
+
+function closeQuietly(stream: ServerHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR)
 }
 
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/
