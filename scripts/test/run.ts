@@ -121,8 +121,9 @@ async function main(): Promise<number> {
     { env: { ...process.env, TMPDIR: tmp } },
   )
   // Each test removes the directories it makes: what is left here is a test's leak (but for
-  // tsx-<uid>, the compile cache of tsx, which the demo and some helpers run under).
-  const left = readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name))
+  // the compile caches of tsx, tsx-<uid>, and of Node, node-compile-cache, which tsx turns on
+  // where Node has it: 22 and later).
+  const left = readdirSync(tmp).filter((name) => !/^(tsx-\d+|node-compile-cache)$/.test(name))
   rmSync(tmp, { recursive: true, force: true })
   if (left.length > 0) {
     process.stdout.write(`\nTests left these in their TMPDIR (each must remove what it makes):\n`)
