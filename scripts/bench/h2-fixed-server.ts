@@ -19,10 +19,13 @@ const HEADERS = {
 }
 const TRAILERS = { 'grpc-status': '0' }
 
+// A stream Envoy reset (its timeout) is closed: answering it would throw and end the process.
 function answerStream(stream: ServerHttp2Stream): void {
-  if (stream.destroyed) return
+  if (stream.destroyed || stream.closed) return
   stream.respond(HEADERS, { waitForTrailers: true })
-  stream.once('wantTrailers', () => stream.sendTrailers(TRAILERS))
+  stream.once('wantTrailers', () => {
+    if (!stream.destroyed && !stream.closed) stream.sendTrailers(TRAILERS)
+  })
   stream.end(frame)
 }
 
@@ -41,6 +44,7 @@ function ready(stream: ServerHttp2Stream): void {
 
 const server = createServer({ maxSessionMemory: 64 })
 server.on('stream', (stream) => {
+  stream.on('error', () => {})
   stream.on('data', () => {})
   stream.once('end', () => ready(stream))
 })

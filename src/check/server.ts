@@ -1,5 +1,6 @@
 import { Server } from '@grpc/grpc-js'
 import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2'
+import type { Socket } from 'node:net'
 import { splitHostPort } from '../lib/address.js'
 import { listenOn } from '../lib/listen.js'
 import { listenGrpcOverTls } from '../tls/grpc-listener.js'
@@ -47,6 +48,7 @@ export async function startCheckServer(
   // As grpc-js sets up its own HTTP/2 servers: no idle timeout, no session memory cap (Node
   // degrades badly at it; a Check is bounded by MAX_CHECK_REQUEST_BYTES instead).
   const h2 = createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER })
+  h2.on('connection', (socket: Socket) => socket.setNoDelay(true))
   h2.setTimeout(0)
   h2.on('stream', (stream, headers) => {
     // A stream's errors end in its 'close'; unhandled, one would end the process.

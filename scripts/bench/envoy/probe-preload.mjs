@@ -9,11 +9,14 @@ import http2 from 'node:http2'
 import { syncBuiltinESMExports } from 'node:module'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
 
-const out = process.env.PROBE_OUT
+// %p in PROBE_OUT stands for the process id (one file per process).
+const out = process.env.PROBE_OUT.replace('%p', String(process.pid))
+let lines = []
 const now = () => Number(process.hrtime.bigint() / 1000n)
 // performance's times count from its origin; the same instant on the monotonic clock:
 const origin = now() - performance.now() * 1000
-let lines = []
+// The same instant on both clocks, to line the records up with wall-clock ones (vegeta's).
+lines.push(`clock 0 ${now()} ${Date.now() * 1000}`)
 const log = (line) => lines.push(line)
 const flush = () => {
   if (lines.length === 0) return
@@ -27,6 +30,17 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries())
     log(`gc ${e.detail?.kind ?? 0} ${Math.round(origin + e.startTime * 1000)} ${Math.round(e.duration * 1000)}`)
 }).observe({ entryTypes: ['gc'] })
+
+// PROBE_STALLS=1: a 5 ms timer that records every time it ran 10 ms or more late (the loop
+// was held: GC, a long callback, the core taken away). Off by default: it wakes the loop.
+if (process.env.PROBE_STALLS === '1') {
+  let last = now()
+  setInterval(() => {
+    const t = now()
+    if (t - last > 15_000) log(`stall 0 ${last} ${t - last}`)
+    last = t
+  }, 5).unref()
+}
 
 function watch(server) {
   server.prependListener('stream', (stream) => {
