@@ -19,11 +19,17 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
   })
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
-    proc.stdout!.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       out += c.toString()
       const m = portPattern.exec(out)
-      if (m) resolve(m)
-    })
+      if (!m) return
+      // From here on the output (a decision log line per Check) is drained unread: kept and
+      // searched, it cost this process (on CPU 1 with Envoy and the load) more with every line.
+      proc.stdout!.off('data', onData)
+      proc.stdout!.resume()
+      resolve(m)
+    }
+    proc.stdout!.on('data', onData)
     proc.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}`)))
   })
   return {

@@ -15,8 +15,9 @@ let lines = []
 const now = () => Number(process.hrtime.bigint() / 1000n)
 // performance's times count from its origin; the same instant on the monotonic clock:
 const origin = now() - performance.now() * 1000
-// The same instant on both clocks, to line the records up with wall-clock ones (vegeta's).
-lines.push(`clock 0 ${now()} ${Date.now() * 1000}`)
+// The same instant on both clocks (µs), to line the records up with wall-clock ones (vegeta's);
+// timeOrigin + now() rather than Date.now(), whose millisecond would blur the line-up.
+lines.push(`clock 0 ${now()} ${Math.round((performance.timeOrigin + performance.now()) * 1000)}`)
 const log = (line) => lines.push(line)
 const flush = () => {
   if (lines.length === 0) return

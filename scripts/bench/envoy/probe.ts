@@ -6,14 +6,17 @@
 // each GC on the same clock. PROBE_TRACER=strace records the HTTP/2 frames each syscall
 // carried instead (probe-strace.ts): which Checks a read brought and how each answer left,
 // at the price of stopping the process at every syscall. BENCH_NODE picks the Node binary,
-// as in bench:envoy. Prints a table; writes benchmarks-probe-<tracer>-<load>.json.
+// as in bench:envoy. Under the open loads, each request vegeta sent is also lined up with its
+// Check's record (probe-align.ts): how much of its latency was before, in and after our
+// handler. Prints the tables; writes benchmarks-probe-<tracer>-<load>.json.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { startEchoUpstream } from '../../../test/helpers/echo-upstream.js'
-import { vegeta } from './vegeta.js'
+import { vegeta, type VegetaRequest } from './vegeta.js'
+import { alignRequests, type Alignment } from './probe-align.js'
 import { NODE } from '../servers.js'
 import { ftrace, threadsOf } from './probe-ftrace.js'
 import { summarizeKernel, type KernelSummary } from './probe-kernel.js'
@@ -38,7 +41,12 @@ const NODE_SETUPS = new Set([
 const dir = mkdtempSync(join(tmpdir(), 'bench-probe-'))
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
-function runLoad(s: SetUp, tokensFile: string, token: string, seconds: number): Promise<unknown> {
+function runLoad(
+  s: SetUp,
+  load: { tokens: string; token: string; onRequests: (r: VegetaRequest[]) => void },
+  seconds: number,
+): Promise<unknown> {
+  const { tokens: tokensFile, token } = load
   if (LOAD === 'closed')
     return wrk(s.envoy.base, {
       tokensFile,
@@ -47,7 +55,7 @@ function runLoad(s: SetUp, tokensFile: string, token: string, seconds: number): 
       thinkMs: 20,
       sampleEvery: 1e9,
     })
-  return vegeta(s.envoy.base, token, LOAD === 'open3k' ? 3000 : 1000, seconds)
+  return vegeta(s.envoy.base, token, LOAD === 'open3k' ? 3000 : 1000, seconds, load.onRequests)
 }
 
 async function strace(pid: number, file: string): Promise<void> {
@@ -79,10 +87,13 @@ async function strace(pid: number, file: string): Promise<void> {
 
 const TRACER = process.env.PROBE_TRACER ?? 'ftrace'
 
-type Probed = { readonly tracer: 'ftrace'; readonly kernel: KernelSummary } | ProbeSummary
+type Probed =
+  | { readonly tracer: 'ftrace'; readonly kernel: KernelSummary; alignment?: Alignment }
+  | ProbeSummary
 
 async function probe(s: SetUp, name: string, files: { tokens: string; token: string }) {
-  const load = runLoad(s, files.tokens, files.token, WINDOW + 3)
+  let requests: VegetaRequest[] = []
+  const load = runLoad(s, { ...files, onRequests: (r) => (requests = r) }, WINDOW + 3)
   await new Promise((r) => setTimeout(r, 1500))
   const pid = s.authz!.pid
   let result: Probed
@@ -98,6 +109,9 @@ async function probe(s: SetUp, name: string, files: { tokens: string; token: str
     result = { tracer: 'ftrace', kernel: summarizeKernel(events, pid, preload) }
   }
   await load
+  const preload = join(dir, `${name}.preload`)
+  if (requests.length > 0 && NODE_SETUPS.has(name) && 'kernel' in result)
+    result.alignment = alignRequests(requests, preload)
   return result
 }
 
@@ -146,6 +160,8 @@ function kernelRow(name: string, k: KernelSummary): string {
 }
 
 const HEADS = {
+  align:
+    '| set-up | requests | latency | sent → Check started | started → respond() | respond() → answered | slow requests: median of the three parts |\n|---|---|---|---|---|---|---|',
   strace:
     '| set-up | Checks | Checks per read (mean) | answers per write (mean) | writes per answer | read → trailers written | first → last of a read | loop turns per Check |\n|---|---|---|---|---|---|---|---|',
   ftrace:
@@ -157,6 +173,26 @@ function printTable(results: Record<string, Probed>, node: string): void {
   log(TRACER === 'strace' ? HEADS.strace : HEADS.ftrace)
   for (const [name, p] of Object.entries(results))
     log(`| ${'kernel' in p ? kernelRow(name, p.kernel) : straceRow(name, p)} |`)
+  const aligned = Object.entries(results).flatMap(([name, p]) =>
+    'alignment' in p && p.alignment ? [[name, p.alignment] as const] : [],
+  )
+  if (aligned.length === 0) return
+  log(`\nend to end, each request lined up with its Check (µs, p50 / p99; slow: > 3 ms)`)
+  log(HEADS.align)
+  for (const [name, a] of aligned) log(`| ${alignRow(name, a)} |`)
+}
+
+function alignRow(name: string, a: Alignment): string {
+  const [toStart, inHandler, after] = a.slow.parts
+  return [
+    name,
+    a.requests,
+    f(a.latency),
+    f(a.sentToStart),
+    f(a.startToRespond),
+    f(a.respondToDone),
+    `${a.slow.count}: ${toStart} / ${inHandler} / ${after}`,
+  ].join(' | ')
 }
 
 async function main(): Promise<void> {

@@ -215,9 +215,11 @@ function section(res: EnvoyResults): string {
   ].join('\n')
 }
 
-export function writeEnvoyReport(res: EnvoyResults): void {
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(res, null, 1)}\n`)
+export function writeEnvoyReport(res: EnvoyResults, record = true): void {
   const text = section(res)
+  process.stdout.write(`${text}\n`)
+  if (!record) return
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(res, null, 1)}\n`)
   const file = 'BENCHMARKS.md'
   const doc = readFileSync(file, 'utf8')
   writeFileSync(
@@ -227,5 +229,4 @@ export function writeEnvoyReport(res: EnvoyResults): void {
       `<!-- envoy -->\n${text}\n<!-- /envoy -->`,
     ),
   )
-  process.stdout.write(`${text}\n`)
 }

@@ -3,9 +3,9 @@
 // omission). Runs in this process's CPU set (CPU 1), as wrk does. The same POST as load.lua,
 // one token. Installed by scripts/bench/setup.sh (go install ...vegeta/v12@v12.13.0).
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
 export interface VegetaResult {
@@ -59,15 +59,33 @@ interface Report {
   errors: string[] | null
 }
 
+/** One request as vegeta recorded it: when it was sent (µs, wall clock) and its latency (µs). */
+export interface VegetaRequest {
+  readonly sentUs: number
+  readonly latencyUs: number
+}
+
 export async function vegeta(
   base: string,
   token: string,
   rate: number,
   seconds: number,
+  /** Given, receives every request (bench:probe lines them up with the authorizer's records). */
+  onRequests?: (requests: VegetaRequest[]) => void,
 ): Promise<VegetaResult> {
   const targets = targetsFile(base, token)
   const out = join(mkdtempSync(join(tmpdir(), 'bench-vegeta-out-')), 'results.bin')
-  await runAttack(targets, rate, seconds, out)
+  try {
+    await runAttack(targets, rate, seconds, out)
+    if (onRequests !== undefined) onRequests(await requestsOf(out))
+    return await reportOf(rate, out)
+  } finally {
+    rmSync(dirname(targets), { recursive: true, force: true })
+    rmSync(dirname(out), { recursive: true, force: true })
+  }
+}
+
+async function reportOf(rate: number, out: string): Promise<VegetaResult> {
   const { stdout } = await promisify(execFile)(vegetaBin(), ['report', '-type=json', out], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
@@ -86,6 +104,21 @@ export async function vegeta(
     p99Us: us(r.latencies['99th']),
     maxUs: us(r.latencies.max),
   }
+}
+
+/** vegeta's CSV: timestamp (ns since the epoch), status, latency (ns), ... */
+async function requestsOf(out: string): Promise<VegetaRequest[]> {
+  const { stdout } = await promisify(execFile)(vegetaBin(), ['encode', '-to', 'csv', out], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [sent, , latency] = line.split(',', 3)
+      return { sentUs: Number(BigInt(sent!) / 1000n), latencyUs: Number(latency) / 1000 }
+    })
 }
 
 function runAttack(targets: string, rate: number, seconds: number, out: string): Promise<void> {
