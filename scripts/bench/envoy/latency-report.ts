@@ -41,7 +41,20 @@ function rowTable(r: LatencyRowResult): string[] {
     '|---|---|---|---|---|---|---|',
     ...r.setUps.map((s) => setUpLine(s, r)),
     '',
+    cpuOneLine(r),
+    '',
   ]
+}
+
+/**
+ * CPU 1 carries the load generator and Envoy (and this bench): near one CPU second per second,
+ * the row's tail is that core's queue, whatever the authorizer on CPU 0 does.
+ */
+function cpuOneLine(r: LatencyRowResult): string {
+  const busy = r.runs.map((x) => (x.cpu.load + x.cpu.envoy) / x.seconds)
+  const lo = Math.min(...busy)
+  const hi = Math.max(...busy)
+  return `CPU 1 (the load generator and Envoy, which share it) was busy ${f(lo, 2)}–${f(hi, 2)} CPU s per second across this row's runs.`
 }
 
 interface Target {

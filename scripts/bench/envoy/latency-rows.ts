@@ -12,7 +12,7 @@ export interface LatencyRowSpec {
   readonly model: LatencyModel
 }
 
-export const LATENCY_ROWS: readonly LatencyRowSpec[] = [
+const ALL_ROWS: readonly LatencyRowSpec[] = [
   {
     id: 'closed',
     title: 'closed loop with think time: 20 connections, each waiting 20 ms between requests',
@@ -21,6 +21,10 @@ export const LATENCY_ROWS: readonly LatencyRowSpec[] = [
   { id: 'open1k', title: 'open loop, 1,000 req/s', model: { kind: 'open', rate: 1000 } },
   { id: 'open3k', title: 'open loop, 3,000 req/s', model: { kind: 'open', rate: 3000 } },
 ]
+
+/** BENCH_LATENCY_MODELS=closed,open1k,open3k (all by default) runs those only, while iterating. */
+const MODELS = process.env.BENCH_LATENCY_MODELS?.split(',')
+export const LATENCY_ROWS = ALL_ROWS.filter((r) => MODELS === undefined || MODELS.includes(r.id))
 
 export interface LatencySummary {
   readonly setUp: SetUpName

@@ -7,7 +7,7 @@
 // Checks in the order requests reach it, which two sent within microseconds can swap; the
 // split is read as distributions, not per request. The first second (warm-up) is left out.
 import { readFileSync } from 'node:fs'
-import type { Stats } from './probe-summary.js'
+import { stats, type Stats } from './probe-summary.js'
 import type { VegetaRequest } from './vegeta.js'
 
 export interface Alignment {
@@ -18,13 +18,6 @@ export interface Alignment {
   readonly respondToDone: Stats
   /** Requests slower than 3 ms, and the median of each part among them. */
   readonly slow: { readonly count: number; readonly parts: readonly [number, number, number] }
-}
-
-function stats(values: readonly number[]): Stats {
-  const s = [...values].sort((a, b) => a - b)
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1)
-  return { mean, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 }
 }
 
 /** The preload's streams (start, respond) on the wall clock, in start order. */

@@ -5,7 +5,7 @@
 // trailers in the next), how many loop turns that took, and the garbage collections meanwhile.
 import { readFileSync } from 'node:fs'
 import type { KernelEvent } from './probe-ftrace.js'
-import type { Stats } from './probe-summary.js'
+import { stats, type Stats } from './probe-summary.js'
 
 export interface KernelSummary {
   /** Reads of Envoy's connection per second, and bytes per read. */
@@ -34,13 +34,6 @@ export interface NodeSplit {
   /** Event-loop turns (epoll waits) from the read to the trailers' write. */
   readonly turns: Stats
   readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number }
-}
-
-function stats(values: readonly number[]): Stats {
-  const s = [...values].sort((a, b) => a - b)
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1)
-  return { mean, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 }
 }
 
 /** The socket with the most bytes read: Envoy's connection. */

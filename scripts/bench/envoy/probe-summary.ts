@@ -28,7 +28,7 @@ export interface Stats {
   readonly max: number
 }
 
-function stats(values: readonly number[]): Stats {
+export function stats(values: readonly number[]): Stats {
   const s = [...values].sort((a, b) => a - b)
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1)

@@ -8,7 +8,7 @@
 // at the price of stopping the process at every syscall. BENCH_NODE picks the Node binary,
 // as in bench:envoy. Under the open loads, each request vegeta sent is also lined up with its
 // Check's record (probe-align.ts): how much of its latency was before, in and after our
-// handler. Prints the tables; writes benchmarks-probe-<tracer>-<load>.json.
+// handler. Prints the tables; writes benchmarks-probe-<tracer>-<load>-node<major>.json.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -102,7 +102,11 @@ async function probe(s: SetUp, name: string, files: { tokens: string; token: str
     await strace(pid, straceFile)
     result = summarizeProbe(readStrace(straceFile), pid)
   } else {
-    const events = await ftrace(threadsOf(pid), WINDOW)
+    // PROBE_TRACER=none: the preload's records and the line-up alone, the least disturbance.
+    const events =
+      TRACER === 'none'
+        ? await new Promise<[]>((r) => setTimeout(() => r([]), WINDOW * 1000))
+        : await ftrace(threadsOf(pid), WINDOW)
     // The preload writes its records every 200 ms.
     await new Promise((r) => setTimeout(r, 400))
     const preload = NODE_SETUPS.has(name) ? join(dir, `${name}.preload`) : undefined
@@ -191,7 +195,7 @@ function alignRow(name: string, a: Alignment): string {
     f(a.sentToStart),
     f(a.startToRespond),
     f(a.respondToDone),
-    `${a.slow.count}: ${toStart} / ${inHandler} / ${after}`,
+    `${a.slow.count}: ${[toStart, inHandler, after].map(Math.round).join(' / ')}`,
   ].join(' | ')
 }
 
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
   }
   await echo.stop()
   const node = (await promisify(execFile)(NODE, ['--version'])).stdout.trim()
-  const file = `benchmarks-probe-${TRACER}-${LOAD}.json`
+  const file = `benchmarks-probe-${TRACER}-${LOAD}-node${/^v(\d+)/.exec(node)?.[1]}.json`
   writeFileSync(file, `${JSON.stringify({ node, results }, null, 1)}\n`)
   printTable(results, `Node ${node}`)
 }

@@ -230,3 +230,8 @@ export function writeEnvoyReport(res: EnvoyResults, record = true): void {
     ),
   )
 }
+
+// `node --import tsx scripts/bench/envoy/report.ts`: rewrite the section from the last results.
+if (process.argv[1]?.endsWith('report.ts')) {
+  writeEnvoyReport(JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as EnvoyResults)
+}
