@@ -200,7 +200,8 @@ async function main(): Promise<number> {
       { seconds: SECONDS, repeats: REPEATS, coldTokens: COLD, connections: CONNECTIONS },
       { joseVerificationsPerSecond: jose, rows: results, latency },
     )
-    // A part (BENCH_SETUPS, BENCH_ROWS) prints its tables; only a whole run is the record.
+    // A part (BENCH_SETUPS, BENCH_ROWS, BENCH_LATENCY_MODELS) prints its tables; only a whole
+    // run is the record.
     const whole = ['BENCH_SETUPS', 'BENCH_ROWS', 'BENCH_LATENCY_MODELS'].every(
       (v) => process.env[v] === undefined,
     )
