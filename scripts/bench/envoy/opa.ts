@@ -6,17 +6,10 @@
 // or pprof listener (both off unless asked for), and no version check (it calls GitHub).
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Server } from '../servers.js'
+import { scratchDir } from './scratch.js'
 
 export const OPA_BIN = resolve('.bench-bin/opa-envoy-plugin')
 const POLICY = join(import.meta.dirname, 'policy.rego')
@@ -76,7 +69,7 @@ async function grpcPort(pid: number, exited: () => boolean, log: () => string): 
 /** Starts OPA-Envoy on CPU 0 with `data` as its data document (under `bench`). */
 export async function startOpa(data: { jwks: string; openaiKey: string }): Promise<Server> {
   if (!existsSync(OPA_BIN)) throw new Error(`${OPA_BIN} is missing: run scripts/bench/setup.sh`)
-  const dir = mkdtempSync(join(tmpdir(), 'bench-opa-'))
+  const dir = scratchDir('opa')
   writeFileSync(join(dir, 'config.json'), opaConfig())
   writeFileSync(
     join(dir, 'data.json'),

@@ -2,8 +2,7 @@
 // authorization set-up, side by side in one run. This process, Envoy, wrk and the echo
 // upstream share CPU 1 (package.json runs it under `taskset -c 1`); every authorizer runs
 // alone on CPU 0. Results: BENCHMARKS.md, benchmarks-envoy.json, benchmarks-envoy.svg.
-import { mkdtempSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { startEchoUpstream, type EchoUpstream } from '../../../test/helpers/echo-upstream.js'
 import { compareVerifiers } from '../verify.js'
@@ -14,6 +13,7 @@ import { runRow, type RowResult, type RowSpec } from './rows.js'
 import { BEFORE, FIXED, startSetUp, type SetUp, type SetUpName } from './setups.js'
 import { benchKeys, type BenchKeys } from './tokens.js'
 import { writeTokens, type Load } from './wrk.js'
+import { scratchDir } from './scratch.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
@@ -175,7 +175,7 @@ async function main(): Promise<number> {
   )
   process.env.OPENAI_API_KEY = OPENAI_KEY
   const keys = await benchKeys(COLD)
-  const dir = mkdtempSync(join(tmpdir(), 'bench-envoy-'))
+  const dir = scratchDir('envoy')
   const files = { hot: join(dir, 'hot.tsv'), cold: join(dir, 'cold.tsv') }
   writeTokens(files.hot, keys.hot)
   writeTokens(files.cold, keys.cold)

@@ -2,8 +2,7 @@
 // process) and, for ext_authz, its authorizer (CPU 0): started once, confirmed to decide as
 // expected, measured row after row, stopped at the end.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
 import { createCheckClient } from '../../../test/helpers/check-client.js'
@@ -15,6 +14,7 @@ import { baseline, floor, h2Fixed, ours, type Server } from '../servers.js'
 import { envoyConfig, type Guard } from './config.js'
 import { startOpa } from './opa.js'
 import { ISSUER, type BenchKeys } from './tokens.js'
+import { scratchDir } from './scratch.js'
 
 export type SetUpName =
   | 'envoy'
@@ -87,7 +87,7 @@ function oursConfig(ctx: SetUpContext, changes: Record<string, unknown>): string
   const doc = parseDocument(readFileSync('examples/llm-gateway.yaml', 'utf8'))
   doc.setIn(['providers', 'solo', 'jwks', 'local', 'key'], ctx.keys.jwks)
   for (const [key, value] of Object.entries(changes)) doc.set(key, value)
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-ours-')), 'config.yaml')
+  const file = join(scratchDir('ours'), 'config.yaml')
   writeFileSync(file, doc.toString())
   return file
 }
@@ -122,7 +122,7 @@ async function authorizer(name: SetUpName, ctx: SetUpContext): Promise<Server | 
 
 function answerFile(answer: CheckResponse | undefined): string | undefined {
   if (answer === undefined) return undefined
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-answer-')), 'answer.json')
+  const file = join(scratchDir('answer'), 'answer.json')
   writeFileSync(file, JSON.stringify(answer))
   return file
 }
@@ -130,7 +130,7 @@ function answerFile(answer: CheckResponse | undefined): string | undefined {
 /** The answer as protobuf bytes, for the servers that answer bytes (the floor, bare HTTP/2). */
 function answerBytesFile(answer: CheckResponse | undefined): string {
   if (answer === undefined) throw new Error('the fixed-allow servers need the answer ours gave')
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-answer-')), 'answer.bin')
+  const file = join(scratchDir('answer'), 'answer.bin')
   writeFileSync(file, encodeCheckResponse(answer))
   return file
 }

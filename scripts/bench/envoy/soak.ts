@@ -3,8 +3,7 @@
 // token cache holds, so it keeps evicting) and invalid ones (10%, each distinct: forged
 // signatures), with the RSS of our process and of Envoy sampled every second. Reported: the
 // RSS slope after the first minute (least squares, MiB per minute). Pinned as bench:envoy.
-import { mkdtempSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { startEchoUpstream } from '../../../test/helpers/echo-upstream.js'
 import { rssMb } from '../servers.js'
@@ -14,6 +13,7 @@ import { startSetUp, type SetUp } from './setups.js'
 import { benchKeys, type BenchKeys, type SubToken } from './tokens.js'
 import { checkUpstream } from './upstream-view.js'
 import { wrk, writeTokens } from './wrk.js'
+import { scratchDir } from './scratch.js'
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600)
 const COLD = Number(process.env.BENCH_SOAK_COLD_TOKENS ?? 30_000)
@@ -48,7 +48,7 @@ async function mixedTokens(): Promise<{ keys: BenchKeys; file: string; invalidSh
   const invalid = keys.cold.map((t) => ({ sub: t.sub, token: `${t.token.slice(0, -6)}AAAAAA` }))
   const mixed = mixture(keys, invalid)
   const bad = new Set(invalid)
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-soak-')), 'mixed.tsv')
+  const file = join(scratchDir('soak'), 'mixed.tsv')
   writeTokens(file, mixed)
   return { keys, file, invalidShare: mixed.filter((t) => bad.has(t)).length / mixed.length }
 }
