@@ -3,7 +3,8 @@
 //   node dist/scripts/bench/h2-fixed-server.js HOST:PORT ANSWER_FILE [sync|turn]
 // `sync` answers each Check in the callback that received it (as grpc-js does); `turn`
 // answers one Check per event-loop turn, so each answer's frames are flushed before the next
-// Check is handled. Prints "h2 listening PORT".
+// Check is handled. Prints "h2 listening PORT". H2_SPIN_US=N spends N µs of CPU on each
+// Check before answering: what a heavier handler alone does to the transport's latency.
 import { createServer, constants, type ServerHttp2Stream } from 'node:http2'
 import { readFileSync } from 'node:fs'
 
@@ -19,9 +20,13 @@ const HEADERS = {
 }
 const TRAILERS = { 'grpc-status': '0' }
 
+const SPIN_NS = BigInt(Number(process.env.H2_SPIN_US ?? 0) * 1000)
+
 // A stream Envoy reset (its timeout) is closed: answering it would throw and end the process.
 function answerStream(stream: ServerHttp2Stream): void {
   if (stream.destroyed || stream.closed) return
+  const until = process.hrtime.bigint() + SPIN_NS
+  while (SPIN_NS > 0n && process.hrtime.bigint() < until);
   stream.respond(HEADERS, { waitForTrailers: true })
   stream.once('wantTrailers', () => {
     if (!stream.destroyed && !stream.closed) stream.sendTrailers(TRAILERS)
