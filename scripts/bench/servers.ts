@@ -40,11 +40,18 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
   }
 }
 
-/** The node flags the image runs us with (its exec-form ENTRYPOINT): the bench runs us as shipped. */
-function shippedNodeFlags(): string[] {
-  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))
+/**
+ * The node flags a checkout's image runs it with (its Dockerfile's exec-form ENTRYPOINT): the
+ * bench runs us, and a "before" checkout, as shipped. BENCH_OURS_FLAGS adds flags to this
+ * checkout's, to try one against the shipped set in the same run (e.g. `--single-threaded-gc`
+ * was tried so before it shipped).
+ */
+function shippedNodeFlags(root: string | undefined): string[] {
+  const dockerfile = readFileSync(join(root ?? '.', 'Dockerfile'), 'utf8')
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)
   const argv = JSON.parse(entrypoint![1]!) as string[]
-  return argv.slice(1, argv.indexOf('dist/src/main.js'))
+  const extra = root === undefined ? (process.env.BENCH_OURS_FLAGS ?? '') : ''
+  return [...argv.slice(1, argv.indexOf('dist/src/main.js')), ...extra.split(' ').filter(Boolean)]
 }
 
 /**
@@ -64,7 +71,7 @@ export const ours = (config: string, workers = 1, options: OursOptions = {}) =>
   start(
     [
       NODE,
-      ...shippedNodeFlags(),
+      ...shippedNodeFlags(options.root),
       join(options.root ?? '.', 'dist/src/main.js'),
       'serve',
       '--config',

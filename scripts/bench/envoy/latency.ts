@@ -5,6 +5,7 @@
 // whatever the latency). Each run also records what shows the load generator was not the
 // limit: its CPU seconds, and the rate it achieved against the rate it was asked for.
 import { readFileSync } from 'node:fs'
+import { diagnose } from './diagnose.js'
 import type { SetUp, SetUpName } from './setups.js'
 import { vegeta } from './vegeta.js'
 import { failures, wrk } from './wrk.js'
@@ -104,8 +105,10 @@ export async function measureLatency(
       : openLoop(s.envoy.base, load.token, model.rate, seconds)
   const warm = await run(1)
   const before = cpuNow(s)
+  const finish = diagnose(s, model.kind === 'open' ? `open ${model.rate}/s` : 'closed')
   const m = await run(load.seconds)
   const after = cpuNow(s)
+  await finish(Math.max(1, Math.round(m.rps * load.seconds)))
   return {
     setUp: s.name,
     model,
