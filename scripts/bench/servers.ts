@@ -43,8 +43,7 @@ async function start(cmd: string[], cpu: string, portPattern: RegExp): Promise<S
 /**
  * The node flags a checkout's image runs it with (its Dockerfile's exec-form ENTRYPOINT): the
  * bench runs us, and a "before" checkout, as shipped. BENCH_OURS_FLAGS adds flags to this
- * checkout's, to try one against the shipped set in the same run (e.g. `--single-threaded-gc`
- * was tried so before it shipped).
+ * checkout's, to try one against the shipped set in the same run.
  */
 function shippedNodeFlags(root: string | undefined): string[] {
   const dockerfile = readFileSync(join(root ?? '.', 'Dockerfile'), 'utf8')

@@ -20,8 +20,8 @@ const OK_TRAILERS = Object.freeze({ 'grpc-status': '0', 'grpc-message': '' })
  * Serves Authorization/Check on node:http2 streams, with grpc-js's wire behaviour: the
  * message read and bounded (`maxBytes`, RESOURCE_EXHAUSTED past it), a `grpc-timeout` met
  * with DEADLINE_EXCEEDED, a cancelled call left unanswered, 415 for a content type that is
- * not gRPC. Each Check is answered in its own event-loop turn (TurnQueue): its frames leave
- * before the next Check of the same read is handled.
+ * not gRPC. Each Check is answered in its own event-loop turn (TurnQueue): its frames, the
+ * trailers included, leave before the next Check of the same read is handled.
  */
 export function createCheckStreamHandler(
   deps: CheckServiceDeps,

@@ -17,8 +17,7 @@
  * given, but its trailers (grpc-status, which Envoy waits for) only in the next turn's check
  * phase (sendTrailers defers them with setImmediate). Released after one turn, the next
  * Check ran before those trailers were written and delayed them by its whole handler; now the
- * next task starts only once they are out. Measured against one turn, same run: p99 / floor at
- * 3,000 req/s 1.69 against 3.74, closed loop 1.10 against 1.33 (BENCHMARKS.md).
+ * next task starts only once they are out (BENCHMARKS.md, "Two more causes").
  */
 export class TurnQueue {
   #tasks: (() => void)[] = []
