@@ -14,9 +14,14 @@ interface Io {
   readonly writes: number
 }
 
+/** A process's read and write syscalls so far; zeros once it is gone (a diagnosis never ends a run). */
 function ioOf(pid: number | undefined): Io {
-  if (pid === undefined) return { reads: 0, writes: 0 }
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  let io = ''
+  try {
+    if (pid !== undefined) io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  } catch {
+    // the process exited: nothing to count
+  }
   const count = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(io)?.[1] ?? 0)
   return { reads: count('syscr'), writes: count('syscw') }
 }
