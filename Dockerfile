@@ -25,7 +25,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 # A 4 MiB young generation (V8's default grows to 16): a Check's garbage dies young, so more
 # frequent scavenges cost nothing measurable, and peak RSS under load fell ~20 MiB (BENCHMARKS.md).
 # npm start and the bench run the same flags (test/deploy/manifests.test.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--single-threaded-gc", "dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--single-threaded-gc", "--heap-growing-percent=30", "dist/src/main.js"]
 # Serves the config mounted here (deploy/kubernetes mounts its ConfigMap there); without one it
 # exits saying what to mount. The bundled demo: `serve --config /app/examples/llm-gateway.yaml`.
 CMD ["serve", "--config", "/etc/jwt-ext-authz/config.yaml"]
