@@ -24,7 +24,9 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9090/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # A 4 MiB young generation (V8's default grows to 16): a Check's garbage dies young, so more
 # frequent scavenges cost nothing measurable, and peak RSS under load fell ~20 MiB (BENCHMARKS.md).
-# npm start and the bench run the same flags (test/deploy/manifests.test.ts).
+# The collector on the Check thread, its next full collection due at 30% over the live heap
+# (docs/operations.md says why). npm start and the bench run the same flags
+# (test/deploy/manifests.test.ts).
 ENTRYPOINT ["node", "--max-semi-space-size=4", "--single-threaded-gc", "--heap-growing-percent=30", "dist/src/main.js"]
 # Serves the config mounted here (deploy/kubernetes mounts its ConfigMap there); without one it
 # exits saying what to mount. The bundled demo: `serve --config /app/examples/llm-gateway.yaml`.
