@@ -16,6 +16,13 @@ export interface EchoUpstream {
   readonly seen: readonly EchoedRequest[]
   /** Resolves with the first request (already seen or still to come) that `match` accepts. */
   waitFor(match: (r: EchoedRequest) => boolean): Promise<EchoedRequest>
+  /**
+   * Resolves once every request the echo answered so far is in `seen`. Its stdout line is
+   * written before its answer, but reaches this process on another pipe than the answer (via
+   * Envoy) does: a test that counted `seen` right after an answer could miss it. A request of
+   * its own to the echo, waited for in the same stdout, orders the two; it is not in `seen`.
+   */
+  settled(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -30,6 +37,8 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   })
   const seen: EchoedRequest[] = []
   const waiters = new Set<(r: EchoedRequest) => boolean>()
+  const syncs = new Map<string, () => void>()
+  let syncCount = 0
   let buffered = ''
   let resolvePort: (port: number) => void = () => {}
   const port = new Promise<number>((resolve) => (resolvePort = resolve))
@@ -45,6 +54,12 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
         continue
       }
       const request = JSON.parse(line) as EchoedRequest
+      const sync = syncs.get(request.path)
+      if (sync !== undefined) {
+        syncs.delete(request.path)
+        sync()
+        continue
+      }
       seen.push(request)
       for (const waiter of waiters) if (waiter(request)) waiters.delete(waiter)
     }
@@ -69,6 +84,13 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
           return true
         })
       })
+    },
+    settled: async () => {
+      const path = `/__echo-settled-${++syncCount}`
+      const logged = new Promise<void>((resolve) => syncs.set(path, resolve))
+      const res = await fetch(`http://127.0.0.1:${bound}${path}`)
+      await res.arrayBuffer()
+      await logged
     },
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
